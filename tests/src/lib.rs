@@ -1,0 +1,1 @@
+//! Integration and compile-fail tests for the proactive workspace; the tests live in `tests/`.
