@@ -1,0 +1,11 @@
+//! Compile-fail tests: what the compiler refuses, and the messages it gives.
+//!
+//! The `.stderr` files pin rustc's output; update them with
+//! `TRYBUILD=overwrite cargo test -p proactive-tests --test compile_fail` and
+//! read the diff before committing.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/builder/*.rs");
+}
