@@ -26,6 +26,16 @@ pub(crate) fn emit(schemas: &[Schema]) -> TokenStream {
 
         #(pub use #modules::#titles;)*
 
+        #[doc = " Calls `$callback!` with every payload type: lets other crates implement"]
+        #[doc = " a trait for each one without keeping a list of their own."]
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! __for_each_payload {
+            ($callback:ident) => {
+                $callback!(#($crate::#titles),*);
+            };
+        }
+
         #[doc = " The name of one of Amazon's event schemas."]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
         pub enum EventName {

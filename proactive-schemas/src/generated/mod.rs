@@ -27,6 +27,19 @@ pub use social_game_invite_available::SocialGameInviteAvailable;
 pub use sports_event_updated::SportsEventUpdated;
 pub use trash_collection_alert_activated::TrashCollectionAlertActivated;
 pub use weather_alert_activated::WeatherAlertActivated;
+/// Calls `$callback!` with every payload type: lets other crates implement
+/// a trait for each one without keeping a list of their own.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __for_each_payload {
+    ($callback:ident) => {
+        $callback ! ($crate::MediaContentAvailable, $crate::MessageAlertActivated,
+        $crate::OccasionUpdated, $crate::OrderStatusUpdated,
+        $crate::SocialGameInviteAvailable, $crate::SportsEventUpdated,
+        $crate::TrashCollectionAlertActivated, $crate::WeatherAlertActivated);
+    };
+}
+
 /// The name of one of Amazon's event schemas.
 #[derive(
     Clone,

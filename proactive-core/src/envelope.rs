@@ -1,0 +1,179 @@
+//! The request body Amazon receives, as a typed value, and its builder.
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use serde::Serialize;
+
+use crate::report::Report;
+use crate::schemas::AnyEvent;
+use crate::{Audience, LocalizedAttributes, ProactiveEvent, ReferenceId, UserId};
+
+/// The earliest allowed expiry, after the timestamp.
+pub const MIN_EXPIRY: Duration = Duration::minutes(5);
+/// The latest allowed expiry, after the timestamp.
+pub const MAX_EXPIRY: Duration = Duration::hours(24);
+/// The expiry [`EnvelopeBuilder::default_expiry`] uses: 23 h, not 24, so clock
+/// skew cannot push it past Amazon's limit.
+pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);
+
+/// One Proactive Events request body: what is POSTed to Amazon.
+///
+/// Serializes to exactly Amazon's JSON, with all six keys every time
+/// (`localizedAttributes: []` when nothing is localized, Multicast as
+/// `{"type":"Multicast","payload":{}}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// When the event happened; RFC 3339, written in UTC.
+    pub timestamp: DateTime<Utc>,
+    /// The event's id; a user receives at most one event per id.
+    pub reference_id: ReferenceId,
+    /// When Amazon deletes the notification if still undelivered:
+    /// `timestamp + 5 min ..= timestamp + 24 h`.
+    pub expiry_time: DateTime<Utc>,
+    /// The event: schema name and payload.
+    pub event: AnyEvent,
+    /// The text of each `localizedattribute:KEY`, per locale.
+    pub localized_attributes: LocalizedAttributes,
+    /// Who receives it.
+    #[serde(rename = "relevantAudience")]
+    pub audience: Audience,
+}
+
+impl Envelope {
+    /// Starts an envelope around `event` (a generated payload, an [`AnyEvent`] or
+    /// a derived struct), sent to `audience`. The localized attributes the event
+    /// brings are included.
+    pub fn builder(event: &impl ProactiveEvent, audience: Audience) -> EnvelopeBuilder {
+        EnvelopeBuilder {
+            event: event.to_event(),
+            localized_attributes: event.localized_attributes(),
+            audience,
+            timestamp: None,
+            reference_id: None,
+            expiry: Expiry::Default,
+            extra: {
+                let mut report = Report::new();
+                event.check(&mut report);
+                report
+            },
+        }
+    }
+
+    /// The exact request body Amazon receives.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an envelope always serializes: every key is a string")
+    }
+
+    /// The exact request body Amazon receives, as bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an envelope always serializes: every key is a string")
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Expiry {
+    Default,
+    At(DateTime<Utc>),
+    After(Duration),
+}
+
+/// Builds an [`Envelope`]. Unset values get safe defaults: the timestamp is now
+/// (to the millisecond), the reference id is random, the expiry is
+/// timestamp + 23 h.
+#[derive(Clone, Debug)]
+#[must_use = "an `EnvelopeBuilder` does nothing until `.build()` is called"]
+pub struct EnvelopeBuilder {
+    event: AnyEvent,
+    localized_attributes: LocalizedAttributes,
+    audience: Audience,
+    timestamp: Option<DateTime<Utc>>,
+    reference_id: Option<ReferenceId>,
+    expiry: Expiry,
+    extra: Report,
+}
+
+impl EnvelopeBuilder {
+    /// Sets the timestamp.
+    pub fn timestamp(mut self, timestamp: DateTime<Utc>) -> Self {
+        self.timestamp = Some(timestamp);
+        self
+    }
+
+    /// Sets the reference id.
+    pub fn reference_id(mut self, id: ReferenceId) -> Self {
+        self.reference_id = Some(id);
+        self
+    }
+
+    /// Sets the expiry time explicitly.
+    pub fn expiry_time(mut self, expiry: DateTime<Utc>) -> Self {
+        self.expiry = Expiry::At(expiry);
+        self
+    }
+
+    /// Sets the expiry as a duration after the timestamp.
+    pub fn expires_after(mut self, duration: Duration) -> Self {
+        self.expiry = Expiry::After(duration);
+        self
+    }
+
+    /// Uses the safe default expiry, timestamp + 23 h (what an unset expiry gets).
+    pub fn default_expiry(mut self) -> Self {
+        self.expiry = Expiry::Default;
+        self
+    }
+
+    /// Sets the text of `key` in `locale`, replacing any earlier text.
+    pub fn localized(
+        mut self,
+        locale: crate::Locale,
+        key: &str,
+        text: impl Into<String>,
+    ) -> Result<Self, crate::schemas::InvalidAttributeKey> {
+        self.localized_attributes.insert(locale, key, text)?;
+        Ok(self)
+    }
+
+    /// Merges a table of localized attributes; its text wins where both set a key.
+    pub fn localized_attributes(mut self, attributes: LocalizedAttributes) -> Self {
+        self.localized_attributes.merge(attributes);
+        self
+    }
+
+    /// Finishes the envelope, without validating it.
+    pub fn build(self) -> Envelope {
+        self.build_with_checks().0
+    }
+
+    /// Finishes the envelope and validates it: every problem, errors and warnings.
+    pub fn build_validated(self) -> (Envelope, Report) {
+        let (envelope, mut report) = self.build_with_checks();
+        report.extend(envelope.validate());
+        (envelope, report)
+    }
+
+    fn build_with_checks(self) -> (Envelope, Report) {
+        let timestamp = self.timestamp.unwrap_or_else(|| Utc::now().trunc_subsecs(3));
+        let expiry_time = match self.expiry {
+            Expiry::Default => timestamp + DEFAULT_EXPIRY,
+            Expiry::At(at) => at,
+            Expiry::After(duration) => timestamp + duration,
+        };
+        let envelope = Envelope {
+            timestamp,
+            reference_id: self.reference_id.unwrap_or_else(ReferenceId::random),
+            expiry_time,
+            event: self.event,
+            localized_attributes: self.localized_attributes,
+            audience: self.audience,
+        };
+        (envelope, self.extra)
+    }
+}
+
+impl Audience {
+    /// Unicast to the user with this id.
+    pub fn unicast(user: &str) -> Result<Self, crate::InvalidUserId> {
+        Ok(Self::Unicast(UserId::new(user)?))
+    }
+}

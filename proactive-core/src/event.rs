@@ -1,0 +1,61 @@
+//! The one trait that anything sendable implements.
+
+use crate::LocalizedAttributes;
+use crate::report::Report;
+use crate::schemas::{AnyEvent, EventName, EventPayload};
+
+/// Something that becomes the `event` and `localizedAttributes` of an envelope.
+///
+/// Implemented by every generated payload type, by [`AnyEvent`], and by user
+/// structs with `#[derive(ProactiveEvent)]`. The envelope, validation, preview and
+/// the client accept any `ProactiveEvent` the same way.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a proactive event",
+    note = "use a payload type from `proactive_core::schemas`, or add `#[derive(ProactiveEvent)]` to `{Self}`"
+)]
+pub trait ProactiveEvent {
+    /// The schema's name.
+    fn event_name(&self) -> EventName;
+
+    /// The `event` object: name and payload.
+    fn to_event(&self) -> AnyEvent;
+
+    /// The localized attributes the event brings with it (a derived struct's
+    /// per-locale fields); none by default.
+    fn localized_attributes(&self) -> LocalizedAttributes {
+        LocalizedAttributes::new()
+    }
+
+    /// Checks that only the implementor can make (a derived struct checks that
+    /// its per-locale fields cover the same locales); adds problems to `report`.
+    fn check(&self, report: &mut Report) {
+        let _ = report;
+    }
+}
+
+/// Implements [`ProactiveEvent`] for each generated payload type.
+macro_rules! impl_for_payloads {
+    ($($payload:ty),*) => {$(
+        impl ProactiveEvent for $payload {
+            fn event_name(&self) -> EventName {
+                <$payload as EventPayload>::NAME
+            }
+
+            fn to_event(&self) -> AnyEvent {
+                self.clone().into_any()
+            }
+        }
+    )*};
+}
+
+proactive_schemas::__for_each_payload!(impl_for_payloads);
+
+impl ProactiveEvent for AnyEvent {
+    fn event_name(&self) -> EventName {
+        self.name()
+    }
+
+    fn to_event(&self) -> AnyEvent {
+        self.clone()
+    }
+}

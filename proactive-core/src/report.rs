@@ -1,0 +1,180 @@
+//! What validation finds: every problem, each with its JSON path.
+
+use std::fmt;
+
+/// How bad a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Amazon would reject the event, or it would reach no one: sending refuses it.
+    Error,
+    /// The event is sent, but something is probably not what was meant.
+    Warning,
+}
+
+/// Which rule a problem breaks. Stable, so tests and tools can match on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Rule {
+    /// The input is not JSON, or not the shape of an envelope.
+    Json,
+    /// A required field is missing.
+    MissingField,
+    /// A field the schema does not have.
+    UnknownField,
+    /// A value of the wrong type or outside its enum.
+    InvalidValue,
+    /// A known misspelling or misplacement, accepted and normalized.
+    KnownMistake,
+    /// `event.name` is not one of the 8 schemas.
+    UnknownEventName,
+    /// `referenceId` breaks Amazon's charset or length.
+    ReferenceId,
+    /// A timestamp without an offset, read as UTC.
+    Timestamp,
+    /// `expiryTime` is outside `timestamp + 5 min ..= timestamp + 24 h`.
+    ExpiryWindow,
+    /// `expiryTime` is already past.
+    Expired,
+    /// A locale is not `xx-YY`.
+    Locale,
+    /// The same locale appears twice in `localizedAttributes`.
+    DuplicateLocale,
+    /// A `localizedattribute:KEY` is not defined in some locale's object.
+    UndefinedAttribute,
+    /// A key in `localizedAttributes` that the payload never references.
+    UnreferencedAttribute,
+    /// A localized attribute reference with an invalid key.
+    AttributeKey,
+    /// `localizedAttributes` is missing from untyped JSON.
+    MissingLocalizedAttributes,
+    /// A schema that Amazon documents for fewer locales than the event names.
+    LocaleSupport,
+    /// Per-locale fields of a derived event that do not cover the same locales.
+    LocaleCoverage,
+    /// `relevantAudience` breaks Unicast/Multicast rules.
+    Audience,
+    /// A user id without Amazon's `amzn1.ask.account.` prefix.
+    UserId,
+    /// An array with too few or too many items, or repeated items.
+    ArrayBounds,
+    /// A number below its minimum.
+    NumericBounds,
+    /// Empty text where Alexa speaks a value.
+    EmptyText,
+}
+
+/// One problem, with the JSON path of the value it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Which rule.
+    pub rule: Rule,
+    /// Where, as a JSON path from the envelope root, such as
+    /// `event.payload.alert.garbageTypes` or `localizedAttributes[1].sellerName`.
+    pub path: String,
+    /// What is wrong and what to change.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if self.path.is_empty() {
+            write!(f, "{severity}: {}", self.message)
+        } else {
+            write!(f, "{severity}: {}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem validation found, errors and warnings apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    problems: Vec<Problem>,
+}
+
+impl Report {
+    /// No problems.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an error.
+    pub fn error(&mut self, rule: Rule, path: impl Into<String>, message: impl Into<String>) {
+        self.push(Severity::Error, rule, path.into(), message.into());
+    }
+
+    /// Adds a warning.
+    pub fn warning(&mut self, rule: Rule, path: impl Into<String>, message: impl Into<String>) {
+        self.push(Severity::Warning, rule, path.into(), message.into());
+    }
+
+    fn push(&mut self, severity: Severity, rule: Rule, path: String, message: String) {
+        self.problems.push(Problem { severity, rule, path, message });
+    }
+
+    /// Appends another report's problems.
+    pub fn extend(&mut self, other: Report) {
+        self.problems.extend(other.problems);
+    }
+
+    /// Every problem, in the order found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.severity == Severity::Error)
+    }
+
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.severity == Severity::Warning)
+    }
+
+    /// Whether any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+
+    /// Whether there is no problem at all.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Whether some problem breaks `rule` at `path`.
+    pub fn has(&self, rule: Rule, path: &str) -> bool {
+        self.problems.iter().any(|p| p.rule == rule && p.path == path)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.problems.is_empty() {
+            return f.write_str("ok");
+        }
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl IntoIterator for Report {
+    type Item = Problem;
+    type IntoIter = std::vec::IntoIter<Problem>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.problems.into_iter()
+    }
+}

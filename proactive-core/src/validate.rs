@@ -1,0 +1,196 @@
+//! Validation of a typed envelope: every rule of the Decisions table that a typed
+//! value can still break. (What types rule out, such as a malformed reference id
+//! or locale or a duplicate locale, is checked where untyped JSON is read.)
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::report::{Report, Rule};
+use crate::schemas::{AttributeKey, LocalizedText, Violation, Visitor};
+use crate::{Audience, Envelope, MAX_EXPIRY, MIN_EXPIRY, UserId};
+
+impl Envelope {
+    /// Checks every rule and returns every problem, each with its JSON path.
+    ///
+    /// This does not read the clock; [`validate_at`](Self::validate_at) also
+    /// checks that the event has not expired.
+    pub fn validate(&self) -> Report {
+        let mut report = Report::new();
+        self.check_expiry_window(&mut report);
+        let references = self.check_payload(&mut report);
+        self.check_localized_attributes(&references, &mut report);
+        self.check_audience(&mut report);
+        report
+    }
+
+    /// [`validate`](Self::validate), plus: the expiry time must be after `now`
+    /// (the client refuses to send an event that has already expired).
+    pub fn validate_at(&self, now: DateTime<Utc>) -> Report {
+        let mut report = self.validate();
+        if self.expiry_time <= now {
+            report.error(
+                Rule::Expired,
+                "expiryTime",
+                format!(
+                    "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp",
+                    self.expiry_time.to_rfc3339(),
+                    now.to_rfc3339()
+                ),
+            );
+        }
+        report
+    }
+
+    fn check_expiry_window(&self, report: &mut Report) {
+        let window = self.expiry_time - self.timestamp;
+        if window < MIN_EXPIRY || window > MAX_EXPIRY {
+            report.error(
+                Rule::ExpiryWindow,
+                "expiryTime",
+                format!(
+                    "expiryTime is {} after the timestamp; it must be between 5 minutes and 24 hours after it \
+                     (between {} and {})",
+                    describe(window),
+                    (self.timestamp + MIN_EXPIRY).to_rfc3339(),
+                    (self.timestamp + MAX_EXPIRY).to_rfc3339()
+                ),
+            );
+        }
+    }
+
+    /// Walks the payload; returns the attribute keys it references.
+    fn check_payload(&self, report: &mut Report) -> BTreeSet<AttributeKey> {
+        let mut walker = PayloadWalker { report, references: BTreeSet::new() };
+        self.event.visit(&mut walker);
+        walker.references
+    }
+
+    fn check_localized_attributes(&self, references: &BTreeSet<AttributeKey>, report: &mut Report) {
+        let attributes = &self.localized_attributes;
+        if attributes.is_empty() && !references.is_empty() {
+            report.error(
+                Rule::UndefinedAttribute,
+                "localizedAttributes",
+                format!(
+                    "the payload references {} but localizedAttributes is empty; add one object per locale defining {}",
+                    list(references.iter().map(|k| format!("`localizedattribute:{k}`"))),
+                    list(references.iter().map(|k| format!("`{k}`")))
+                ),
+            );
+            return;
+        }
+        let supported = self.event.name().schema().locales;
+        for (index, (locale, keys)) in attributes.iter().enumerate() {
+            let at = format!("localizedAttributes[{index}]");
+            for key in references {
+                if !keys.contains_key(key) {
+                    report.error(
+                        Rule::UndefinedAttribute,
+                        format!("{at}.{key}"),
+                        format!(
+                            "`{key}` is referenced by the payload but not defined for {locale}; add it to this object"
+                        ),
+                    );
+                }
+            }
+            for (key, text) in keys {
+                if !references.contains(key) {
+                    report.warning(
+                        Rule::UnreferencedAttribute,
+                        format!("{at}.{key}"),
+                        format!("`{key}` is defined for {locale} but the payload never references `localizedattribute:{key}`"),
+                    );
+                } else if text.trim().is_empty() {
+                    report.warning(
+                        Rule::EmptyText,
+                        format!("{at}.{key}"),
+                        format!("`{key}` is empty for {locale}; Alexa would speak nothing there"),
+                    );
+                }
+            }
+            if !supported.is_empty() && !supported.contains(&locale.as_str()) {
+                report.warning(
+                    Rule::LocaleSupport,
+                    format!("{at}.locale"),
+                    format!(
+                        "Amazon documents `{}` for {} only; users in {locale} may not receive it",
+                        self.event.name(),
+                        supported.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn check_audience(&self, report: &mut Report) {
+        if let Audience::Unicast(user) = &self.audience
+            && !user.as_str().starts_with(UserId::PREFIX)
+        {
+            report.warning(
+                Rule::UserId,
+                "relevantAudience.payload.user",
+                format!(
+                    "the user id does not start with `{}`; real ids come from `context.System.user.userId`",
+                    UserId::PREFIX
+                ),
+            );
+        }
+    }
+}
+
+struct PayloadWalker<'a> {
+    report: &'a mut Report,
+    references: BTreeSet<AttributeKey>,
+}
+
+impl Visitor for PayloadWalker<'_> {
+    fn localized_text(&mut self, path: &'static str, value: &LocalizedText) {
+        match value {
+            LocalizedText::Attribute(key) => {
+                self.references.insert(key.clone());
+            }
+            LocalizedText::Literal(text) => self.text(path, text),
+        }
+    }
+
+    fn text(&mut self, path: &'static str, value: &str) {
+        if value.trim().is_empty() {
+            self.report.warning(
+                Rule::EmptyText,
+                format!("event.payload.{path}"),
+                "the text is empty; Alexa would speak nothing there".to_owned(),
+            );
+        }
+    }
+
+    fn violation(&mut self, path: &'static str, violation: Violation) {
+        let rule = match violation {
+            Violation::BelowMinimum { .. } => Rule::NumericBounds,
+            _ => Rule::ArrayBounds,
+        };
+        self.report.error(rule, format!("event.payload.{path}"), violation.to_string());
+    }
+}
+
+/// `1 h 2 min`, `-5 min`, `30 s`.
+fn describe(duration: chrono::Duration) -> String {
+    let sign = if duration < chrono::Duration::zero() { "-" } else { "" };
+    let secs = duration.num_seconds().unsigned_abs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(format!("{s} s"));
+    }
+    format!("{sign}{}", parts.join(" "))
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
