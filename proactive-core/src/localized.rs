@@ -11,9 +11,11 @@ use crate::{InvalidLocale, Locale};
 /// The envelope's `localizedAttributes`: for each locale, the text of each
 /// attribute key that the payload references as `localizedattribute:KEY`.
 ///
-/// One entry per locale, so a duplicate locale cannot be expressed. Serializes as
-/// Amazon's array, one object per locale: `[{"locale": "en-US", "KEY": "text"}]`,
-/// and as `[]` when empty.
+/// One entry per locale, so a duplicate locale cannot be expressed; locales keep
+/// the order they were added in, so report paths such as
+/// `localizedAttributes[1].sellerName` point into the array as it was written.
+/// Serializes as Amazon's array, one object per locale:
+/// `[{"locale": "en-US", "KEY": "text"}]`, and as `[]` when empty.
 ///
 /// ```
 /// use proactive_core::{Locale, LocalizedAttributes};
@@ -23,13 +25,14 @@ use crate::{InvalidLocale, Locale};
 /// attributes.insert("de-DE".parse()?, "sellerName", "Lieferkauz")?;
 /// assert_eq!(
 ///     serde_json::to_string(&attributes)?,
-///     r#"[{"locale":"de-DE","sellerName":"Lieferkauz"},{"locale":"en-US","sellerName":"Delivery Owl"}]"#,
+///     r#"[{"locale":"en-US","sellerName":"Delivery Owl"},{"locale":"de-DE","sellerName":"Lieferkauz"}]"#,
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LocalizedAttributes {
-    locales: BTreeMap<Locale, BTreeMap<AttributeKey, String>>,
+    // A handful of locales at most: a vector keeps their order and is faster than a map.
+    locales: Vec<(Locale, BTreeMap<AttributeKey, String>)>,
 }
 
 impl LocalizedAttributes {
@@ -46,43 +49,59 @@ impl LocalizedAttributes {
         text: impl Into<String>,
     ) -> Result<&mut Self, crate::schemas::InvalidAttributeKey> {
         let key = AttributeKey::new(key)?;
-        self.locales.entry(locale).or_default().insert(key, text.into());
+        self.entry(locale).insert(key, text.into());
         Ok(self)
+    }
+
+    fn entry(&mut self, locale: Locale) -> &mut BTreeMap<AttributeKey, String> {
+        let index = match self.locales.iter().position(|(l, _)| *l == locale) {
+            Some(index) => index,
+            None => {
+                self.locales.push((locale, BTreeMap::new()));
+                self.locales.len() - 1
+            }
+        };
+        &mut self.locales[index].1
     }
 
     /// Sets the text of an already checked key.
     pub fn insert_key(&mut self, locale: Locale, key: AttributeKey, text: impl Into<String>) -> &mut Self {
-        self.locales.entry(locale).or_default().insert(key, text.into());
+        self.entry(locale).insert(key, text.into());
         self
     }
 
     /// Adds a locale with no keys (a locale the skill supports, whose object would be
     /// empty); validation then reports every key it lacks.
     pub fn add_locale(&mut self, locale: Locale) -> &mut Self {
-        self.locales.entry(locale).or_default();
+        self.entry(locale);
         self
     }
 
     /// Merges `other` into `self`; `other`'s text wins where both set a key.
     pub fn merge(&mut self, other: LocalizedAttributes) {
         for (locale, keys) in other.locales {
-            self.locales.entry(locale).or_default().extend(keys);
+            self.entry(locale).extend(keys);
         }
     }
 
     /// The text of `key` in `locale`.
     pub fn get(&self, locale: &Locale, key: &AttributeKey) -> Option<&str> {
-        self.locales.get(locale)?.get(key).map(String::as_str)
+        self.keys(locale)?.get(key).map(String::as_str)
+    }
+
+    /// The keys and text of `locale`.
+    pub fn keys(&self, locale: &Locale) -> Option<&BTreeMap<AttributeKey, String>> {
+        self.locales.iter().find(|(l, _)| l == locale).map(|(_, keys)| keys)
     }
 
     /// The locales, in order.
     pub fn locales(&self) -> impl Iterator<Item = &Locale> {
-        self.locales.keys()
+        self.locales.iter().map(|(l, _)| l)
     }
 
-    /// Each locale with its keys and text.
+    /// Each locale with its keys and text, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&Locale, &BTreeMap<AttributeKey, String>)> {
-        self.locales.iter()
+        self.locales.iter().map(|(l, keys)| (l, keys))
     }
 
     /// Whether no locale is present.

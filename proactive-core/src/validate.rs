@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::report::{Report, Rule};
 use crate::schemas::{AttributeKey, LocalizedText, Violation, Visitor};
-use crate::{Audience, Envelope, MAX_EXPIRY, MIN_EXPIRY, UserId};
+use crate::schemas::{EventName, LOCALIZED_ATTRIBUTE_PREFIX};
+use crate::{Audience, Envelope, LocalizedAttributes, MAX_EXPIRY, MIN_EXPIRY, UserId};
 
 impl Envelope {
     /// Checks every rule and returns every problem, each with its JSON path.
@@ -17,9 +18,9 @@ impl Envelope {
     /// checks that the event has not expired.
     pub fn validate(&self) -> Report {
         let mut report = Report::new();
-        self.check_expiry_window(&mut report);
+        check_expiry_window(self.timestamp, self.expiry_time, &mut report);
         let references = self.check_payload(&mut report);
-        self.check_localized_attributes(&references, &mut report);
+        check_localized_attributes(self.event.name(), &self.localized_attributes, &references, &mut report);
         self.check_audience(&mut report);
         report
     }
@@ -42,85 +43,11 @@ impl Envelope {
         report
     }
 
-    fn check_expiry_window(&self, report: &mut Report) {
-        let window = self.expiry_time - self.timestamp;
-        if window < MIN_EXPIRY || window > MAX_EXPIRY {
-            report.error(
-                Rule::ExpiryWindow,
-                "expiryTime",
-                format!(
-                    "expiryTime is {} after the timestamp; it must be between 5 minutes and 24 hours after it \
-                     (between {} and {})",
-                    describe(window),
-                    (self.timestamp + MIN_EXPIRY).to_rfc3339(),
-                    (self.timestamp + MAX_EXPIRY).to_rfc3339()
-                ),
-            );
-        }
-    }
-
     /// Walks the payload; returns the attribute keys it references.
     fn check_payload(&self, report: &mut Report) -> BTreeSet<AttributeKey> {
         let mut walker = PayloadWalker { report, references: BTreeSet::new() };
         self.event.visit(&mut walker);
         walker.references
-    }
-
-    fn check_localized_attributes(&self, references: &BTreeSet<AttributeKey>, report: &mut Report) {
-        let attributes = &self.localized_attributes;
-        if attributes.is_empty() && !references.is_empty() {
-            report.error(
-                Rule::UndefinedAttribute,
-                "localizedAttributes",
-                format!(
-                    "the payload references {} but localizedAttributes is empty; add one object per locale defining {}",
-                    list(references.iter().map(|k| format!("`localizedattribute:{k}`"))),
-                    list(references.iter().map(|k| format!("`{k}`")))
-                ),
-            );
-            return;
-        }
-        let supported = self.event.name().schema().locales;
-        for (index, (locale, keys)) in attributes.iter().enumerate() {
-            let at = format!("localizedAttributes[{index}]");
-            for key in references {
-                if !keys.contains_key(key) {
-                    report.error(
-                        Rule::UndefinedAttribute,
-                        format!("{at}.{key}"),
-                        format!(
-                            "`{key}` is referenced by the payload but not defined for {locale}; add it to this object"
-                        ),
-                    );
-                }
-            }
-            for (key, text) in keys {
-                if !references.contains(key) {
-                    report.warning(
-                        Rule::UnreferencedAttribute,
-                        format!("{at}.{key}"),
-                        format!("`{key}` is defined for {locale} but the payload never references `localizedattribute:{key}`"),
-                    );
-                } else if text.trim().is_empty() {
-                    report.warning(
-                        Rule::EmptyText,
-                        format!("{at}.{key}"),
-                        format!("`{key}` is empty for {locale}; Alexa would speak nothing there"),
-                    );
-                }
-            }
-            if !supported.is_empty() && !supported.contains(&locale.as_str()) {
-                report.warning(
-                    Rule::LocaleSupport,
-                    format!("{at}.locale"),
-                    format!(
-                        "Amazon documents `{}` for {} only; users in {locale} may not receive it",
-                        self.event.name(),
-                        supported.join(", ")
-                    ),
-                );
-            }
-        }
     }
 
     fn check_audience(&self, report: &mut Report) {
@@ -139,6 +66,87 @@ impl Envelope {
     }
 }
 
+/// `timestamp + 5 min <= expiryTime <= timestamp + 24 h`, both inclusive.
+pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTime<Utc>, report: &mut Report) {
+    let window = expiry_time - timestamp;
+    if window < MIN_EXPIRY || window > MAX_EXPIRY {
+        report.error(
+            Rule::ExpiryWindow,
+            "expiryTime",
+            format!(
+                "expiryTime is {} after the timestamp; it must be between 5 minutes and 24 hours after it \
+                 (between {} and {})",
+                describe(window),
+                (timestamp + MIN_EXPIRY).to_rfc3339(),
+                (timestamp + MAX_EXPIRY).to_rfc3339()
+            ),
+        );
+    }
+}
+
+/// Every referenced key defined in every locale; unreferenced keys, empty text
+/// and locales the schema is not documented for are warnings.
+pub(crate) fn check_localized_attributes(
+    name: EventName,
+    attributes: &LocalizedAttributes,
+    references: &BTreeSet<AttributeKey>,
+    report: &mut Report,
+) {
+    if attributes.is_empty() && !references.is_empty() {
+        report.error(
+            Rule::UndefinedAttribute,
+            "localizedAttributes",
+            format!(
+                "the payload references {} but localizedAttributes is empty; add one object per locale defining {}",
+                list(references.iter().map(|k| format!("`localizedattribute:{k}`"))),
+                list(references.iter().map(|k| format!("`{k}`")))
+            ),
+        );
+        return;
+    }
+    let supported = name.schema().locales;
+    for (index, (locale, keys)) in attributes.iter().enumerate() {
+        let at = format!("localizedAttributes[{index}]");
+        for key in references {
+            if !keys.contains_key(key) {
+                report.error(
+                    Rule::UndefinedAttribute,
+                    format!("{at}.{key}"),
+                    format!("`{key}` is referenced by the payload but not defined for {locale}; add it to this object"),
+                );
+            }
+        }
+        for (key, text) in keys {
+            if !references.contains(key) {
+                report.warning(
+                    Rule::UnreferencedAttribute,
+                    format!("{at}.{key}"),
+                    format!(
+                        "`{key}` is defined for {locale} but the payload never references `localizedattribute:{key}`"
+                    ),
+                );
+            } else if text.trim().is_empty() {
+                report.warning(
+                    Rule::EmptyText,
+                    format!("{at}.{key}"),
+                    format!("`{key}` is empty for {locale}; Alexa would speak nothing there"),
+                );
+            }
+        }
+        if !supported.is_empty() && !supported.contains(&locale.as_str()) {
+            report.warning(
+                Rule::LocaleSupport,
+                format!("{at}.locale"),
+                format!(
+                    "Amazon documents `{}` for {} only; users in {locale} may not receive it",
+                    name,
+                    supported.join(", ")
+                ),
+            );
+        }
+    }
+}
+
 struct PayloadWalker<'a> {
     report: &'a mut Report,
     references: BTreeSet<AttributeKey>,
@@ -150,18 +158,29 @@ impl Visitor for PayloadWalker<'_> {
             LocalizedText::Attribute(key) => {
                 self.references.insert(key.clone());
             }
-            LocalizedText::Literal(text) => self.text(path, text),
+            LocalizedText::Literal(text) if text.to_ascii_lowercase().starts_with(LOCALIZED_ATTRIBUTE_PREFIX) => {
+                self.report.error(
+                    Rule::AttributeKey,
+                    format!("event.payload.{path}"),
+                    format!(
+                        "`{text}` is not a valid reference: write `{LOCALIZED_ATTRIBUTE_PREFIX}KEY` (lowercase prefix) \
+                         with a KEY of ASCII letters, digits, `_` or `-`"
+                    ),
+                );
+            }
+            LocalizedText::Literal(text) => self.empty_text(path, text),
         }
     }
 
     fn text(&mut self, path: &'static str, value: &str) {
-        if value.trim().is_empty() {
-            self.report.warning(
-                Rule::EmptyText,
+        if value.to_ascii_lowercase().starts_with(LOCALIZED_ATTRIBUTE_PREFIX) {
+            self.report.error(
+                Rule::AttributeKey,
                 format!("event.payload.{path}"),
-                "the text is empty; Alexa would speak nothing there".to_owned(),
+                format!("Amazon does not localize `{path}`: write the text itself, not a `{LOCALIZED_ATTRIBUTE_PREFIX}` reference"),
             );
         }
+        self.empty_text(path, value);
     }
 
     fn violation(&mut self, path: &'static str, violation: Violation) {
@@ -170,6 +189,18 @@ impl Visitor for PayloadWalker<'_> {
             _ => Rule::ArrayBounds,
         };
         self.report.error(rule, format!("event.payload.{path}"), violation.to_string());
+    }
+}
+
+impl PayloadWalker<'_> {
+    fn empty_text(&mut self, path: &'static str, value: &str) {
+        if value.trim().is_empty() {
+            self.report.warning(
+                Rule::EmptyText,
+                format!("event.payload.{path}"),
+                "the text is empty; Alexa would speak nothing there".to_owned(),
+            );
+        }
     }
 }
 
