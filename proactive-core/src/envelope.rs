@@ -41,21 +41,20 @@ pub struct Envelope {
 
 impl Envelope {
     /// Starts an envelope around `event` (a generated payload, an [`AnyEvent`] or
-    /// a derived struct), sent to `audience`. The localized attributes the event
-    /// brings are included.
-    pub fn builder(event: &impl ProactiveEvent, audience: Audience) -> EnvelopeBuilder {
+    /// a derived struct, by value or by reference), sent to `audience`. The
+    /// localized attributes the event brings are included.
+    pub fn builder(event: impl ProactiveEvent, audience: Audience) -> EnvelopeBuilder {
+        let mut extra = Report::new();
+        event.check(&mut extra);
+        let localized_attributes = event.localized_attributes();
         EnvelopeBuilder {
-            event: event.to_event(),
-            localized_attributes: event.localized_attributes(),
+            event: event.into_event(),
+            localized_attributes,
             audience,
             timestamp: None,
             reference_id: None,
             expiry: Expiry::Default,
-            extra: {
-                let mut report = Report::new();
-                event.check(&mut report);
-                report
-            },
+            extra,
         }
     }
 
@@ -66,7 +65,11 @@ impl Envelope {
 
     /// The exact request body Amazon receives, as bytes.
     pub fn to_vec(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("an envelope always serializes: every key is a string")
+        // Most envelopes are 400 to 900 bytes: one allocation instead of serde_json's
+        // default 128 bytes grown three times.
+        let mut out = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut out, self).expect("an envelope always serializes: every key is a string");
+        out
     }
 }
 

@@ -20,6 +20,14 @@ pub trait ProactiveEvent {
     /// The `event` object: name and payload.
     fn to_event(&self) -> AnyEvent;
 
+    /// The `event` object, consuming `self` (no copy for a payload type).
+    fn into_event(self) -> AnyEvent
+    where
+        Self: Sized,
+    {
+        self.to_event()
+    }
+
     /// The localized attributes the event brings with it (a derived struct's
     /// per-locale fields); none by default.
     fn localized_attributes(&self) -> LocalizedAttributes {
@@ -44,6 +52,10 @@ macro_rules! impl_for_payloads {
             fn to_event(&self) -> AnyEvent {
                 self.clone().into_any()
             }
+
+            fn into_event(self) -> AnyEvent {
+                self.into_any()
+            }
         }
     )*};
 }
@@ -57,5 +69,28 @@ impl ProactiveEvent for AnyEvent {
 
     fn to_event(&self) -> AnyEvent {
         self.clone()
+    }
+
+    fn into_event(self) -> AnyEvent {
+        self
+    }
+}
+
+/// A reference works wherever the value does (the event is then copied).
+impl<T: ProactiveEvent + ?Sized> ProactiveEvent for &T {
+    fn event_name(&self) -> EventName {
+        (**self).event_name()
+    }
+
+    fn to_event(&self) -> AnyEvent {
+        (**self).to_event()
+    }
+
+    fn localized_attributes(&self) -> LocalizedAttributes {
+        (**self).localized_attributes()
+    }
+
+    fn check(&self, report: &mut Report) {
+        (**self).check(report);
     }
 }

@@ -130,7 +130,8 @@ impl Reader<'_> {
                     }
                 }
                 if let (Some(name), Some(localized)) = (facts.name, localized) {
-                    crate::validate::check_localized_attributes(name, &localized, &facts.references, self.report);
+                    let references: Vec<&AttributeKey> = facts.references.iter().collect();
+                    crate::validate::check_localized_attributes(name, &localized, &references, self.report);
                 }
                 None
             }

@@ -1,7 +1,68 @@
 //! Send Amazon Alexa Proactive Events that Amazon will not reject.
 //!
-//! This crate re-exports the typed schemas ([`schemas`]) and adds the envelope
-//! Amazon receives, its validation, and the vocabulary the client builds on.
+//! Every one of Amazon's 8 event schemas is a Rust type with a compile-time
+//! checked builder ([`schemas`]); an [`Envelope`] wraps an event in the request
+//! body Amazon receives; [`Envelope::validate`] finds every problem the types
+//! cannot rule out, each with its JSON path; [`Envelope::to_json`] writes exactly
+//! Amazon's JSON; [`Envelope::preview`] shows what Alexa is expected to say.
+//!
+//! ```
+//! use chrono::{Duration, Utc};
+//! use proactive_core::schemas::LocalizedText;
+//! use proactive_core::schemas::media_content_available::{
+//!     Availability, AvailabilityMethod, ContentType, MediaContent, MediaContentAvailable,
+//! };
+//! use proactive_core::{Audience, Envelope, Locale};
+//!
+//! // The payload: a compile error if a required field is missing.
+//! let episode = MediaContentAvailable::builder()
+//!     .availability(
+//!         Availability::builder()
+//!             .start_time(Utc::now() + Duration::days(1))
+//!             .method(AvailabilityMethod::Stream)
+//!             .provider(LocalizedText::attribute("provider"))
+//!             .build(),
+//!     )
+//!     .content(
+//!         MediaContent::builder()
+//!             .name(LocalizedText::attribute("title"))
+//!             .content_type(ContentType::Episode)
+//!             .build(),
+//!     )
+//!     .build();
+//!
+//! // The envelope: timestamp now, a random reference id, expiry in 23 hours.
+//! let (envelope, report) = Envelope::builder(episode, Audience::Multicast)
+//!     .localized(Locale::en_us(), "title", "The Night Manager")?
+//!     .localized(Locale::en_us(), "provider", "Example TV")?
+//!     .localized("de-DE".parse()?, "title", "Der Nachtmanager")?
+//!     .build_validated();
+//!
+//! // de-DE lacks `provider`: validation names the path and what to do.
+//! assert!(report.has_errors());
+//! assert_eq!(report.errors().next().unwrap().path, "localizedAttributes[1].provider");
+//!
+//! let envelope = Envelope { localized_attributes: {
+//!     let mut fixed = envelope.localized_attributes.clone();
+//!     fixed.insert("de-DE".parse()?, "provider", "Beispiel TV")?;
+//!     fixed
+//! }, ..envelope };
+//! assert!(envelope.validate().is_clean());
+//!
+//! // Exactly the body Amazon receives.
+//! let json = envelope.to_json();
+//! assert!(json.contains(r#""relevantAudience":{"type":"Multicast","payload":{}}"#));
+//! println!("{}", envelope.preview(&Locale::en_us()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Reading untyped JSON (a file, a queue message) gives the same report, with
+//! "did you mean" suggestions and the known mistakes of other SDKs' docs
+//! normalized: see [`Envelope::from_json`] and [`json`].
+//!
+//! Date-times are [`chrono::DateTime<Utc>`](chrono::DateTime): chrono is the most
+//! widely used date-time crate, has first-class `serde` and `schemars` support,
+//! and parses and writes RFC 3339 as Amazon expects.
 
 mod audience;
 mod envelope;

@@ -79,6 +79,10 @@ impl LocalizedAttributes {
 
     /// Merges `other` into `self`; `other`'s text wins where both set a key.
     pub fn merge(&mut self, other: LocalizedAttributes) {
+        if self.locales.is_empty() {
+            *self = other;
+            return;
+        }
         for (locale, keys) in other.locales {
             self.entry(locale).extend(keys);
         }

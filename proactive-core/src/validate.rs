@@ -2,8 +2,6 @@
 //! value can still break. (What types rule out, such as a malformed reference id
 //! or locale or a duplicate locale, is checked where untyped JSON is read.)
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 
 use crate::report::{Report, Rule};
@@ -43,11 +41,14 @@ impl Envelope {
         report
     }
 
-    /// Walks the payload; returns the attribute keys it references.
-    fn check_payload(&self, report: &mut Report) -> BTreeSet<AttributeKey> {
-        let mut walker = PayloadWalker { report, references: BTreeSet::new() };
+    /// Walks the payload; returns the attribute keys it references, sorted and distinct.
+    fn check_payload<'a>(&'a self, report: &mut Report) -> Vec<&'a AttributeKey> {
+        let mut walker = PayloadWalker { report, references: Vec::new() };
         self.event.visit(&mut walker);
-        walker.references
+        let mut references = walker.references;
+        references.sort_unstable();
+        references.dedup();
+        references
     }
 
     fn check_audience(&self, report: &mut Report) {
@@ -89,7 +90,7 @@ pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTim
 pub(crate) fn check_localized_attributes(
     name: EventName,
     attributes: &LocalizedAttributes,
-    references: &BTreeSet<AttributeKey>,
+    references: &[&AttributeKey],
     report: &mut Report,
 ) {
     if attributes.is_empty() && !references.is_empty() {
@@ -108,7 +109,7 @@ pub(crate) fn check_localized_attributes(
     for (index, (locale, keys)) in attributes.iter().enumerate() {
         let at = format!("localizedAttributes[{index}]");
         for key in references {
-            if !keys.contains_key(key) {
+            if !keys.contains_key(*key) {
                 report.error(
                     Rule::UndefinedAttribute,
                     format!("{at}.{key}"),
@@ -117,7 +118,7 @@ pub(crate) fn check_localized_attributes(
             }
         }
         for (key, text) in keys {
-            if !references.contains(key) {
+            if !references.contains(&key) {
                 report.warning(
                     Rule::UnreferencedAttribute,
                     format!("{at}.{key}"),
@@ -147,18 +148,16 @@ pub(crate) fn check_localized_attributes(
     }
 }
 
-struct PayloadWalker<'a> {
-    report: &'a mut Report,
-    references: BTreeSet<AttributeKey>,
+struct PayloadWalker<'r, 'a> {
+    report: &'r mut Report,
+    references: Vec<&'a AttributeKey>,
 }
 
-impl Visitor for PayloadWalker<'_> {
-    fn localized_text(&mut self, path: &'static str, value: &LocalizedText) {
+impl<'a> Visitor<'a> for PayloadWalker<'_, 'a> {
+    fn localized_text(&mut self, path: &'static str, value: &'a LocalizedText) {
         match value {
-            LocalizedText::Attribute(key) => {
-                self.references.insert(key.clone());
-            }
-            LocalizedText::Literal(text) if text.to_ascii_lowercase().starts_with(LOCALIZED_ATTRIBUTE_PREFIX) => {
+            LocalizedText::Attribute(key) => self.references.push(key),
+            LocalizedText::Literal(text) if has_reference_prefix(text) => {
                 self.report.error(
                     Rule::AttributeKey,
                     format!("event.payload.{path}"),
@@ -172,8 +171,8 @@ impl Visitor for PayloadWalker<'_> {
         }
     }
 
-    fn text(&mut self, path: &'static str, value: &str) {
-        if value.to_ascii_lowercase().starts_with(LOCALIZED_ATTRIBUTE_PREFIX) {
+    fn text(&mut self, path: &'static str, value: &'a str) {
+        if has_reference_prefix(value) {
             self.report.error(
                 Rule::AttributeKey,
                 format!("event.payload.{path}"),
@@ -192,7 +191,7 @@ impl Visitor for PayloadWalker<'_> {
     }
 }
 
-impl PayloadWalker<'_> {
+impl PayloadWalker<'_, '_> {
     fn empty_text(&mut self, path: &'static str, value: &str) {
         if value.trim().is_empty() {
             self.report.warning(
@@ -202,6 +201,11 @@ impl PayloadWalker<'_> {
             );
         }
     }
+}
+
+/// Whether `text` starts with `localizedattribute:` in any case (without allocating).
+fn has_reference_prefix(text: &str) -> bool {
+    text.get(..LOCALIZED_ATTRIBUTE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(LOCALIZED_ATTRIBUTE_PREFIX))
 }
 
 /// `1 h 2 min`, `-5 min`, `30 s`.

@@ -27,21 +27,23 @@ pub trait EventPayload: Serialize + DeserializeOwned + Clone + Debug + PartialEq
     /// violation of a constraint the type system cannot express (array bounds,
     /// uniqueness, numeric minimums). Paths are relative to the payload, such as
     /// `alert.garbageTypes`.
-    fn visit(&self, visitor: &mut dyn Visitor);
+    fn visit<'a>(&'a self, visitor: &mut dyn Visitor<'a>);
 
     /// Wraps the payload in the enum over all schemas.
     fn into_any(self) -> AnyEvent;
 }
 
 /// Receives what [`EventPayload::visit`] finds. Every method does nothing by default.
-pub trait Visitor {
+///
+/// `'a` is the payload's lifetime: a visitor may keep references into it.
+pub trait Visitor<'a> {
     /// A field that Amazon localizes, at `path`.
-    fn localized_text(&mut self, path: &'static str, value: &LocalizedText) {
+    fn localized_text(&mut self, path: &'static str, value: &'a LocalizedText) {
         let _ = (path, value);
     }
 
     /// A plain text field that Amazon does not localize, at `path`.
-    fn text(&mut self, path: &'static str, value: &str) {
+    fn text(&mut self, path: &'static str, value: &'a str) {
         let _ = (path, value);
     }
 

@@ -231,7 +231,7 @@ fn visit_reports_paths_and_violations() {
 
     #[derive(Default)]
     struct Collect(Vec<String>);
-    impl Visitor for Collect {
+    impl Visitor<'_> for Collect {
         fn localized_text(&mut self, path: &'static str, value: &LocalizedText) {
             self.0.push(format!("localized {path} = {value}"));
         }

@@ -88,7 +88,7 @@ pub(crate) fn emit(schemas: &[Schema]) -> TokenStream {
             }
 
             #[doc = " Walks the payload; see [`EventPayload::visit`](crate::EventPayload::visit)."]
-            pub fn visit(&self, visitor: &mut dyn crate::Visitor) {
+            pub fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
                 match self { #(Self::#titles(payload) => crate::EventPayload::visit(payload, visitor),)* }
             }
         }

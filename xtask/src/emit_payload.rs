@@ -403,7 +403,7 @@ fn emit_payload_impl(schema: &Schema) -> TokenStream {
         impl crate::EventPayload for #root {
             const NAME: crate::EventName = crate::EventName::#variant;
 
-            fn visit(&self, visitor: &mut dyn crate::Visitor) {
+            fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
                 #body
             }
 

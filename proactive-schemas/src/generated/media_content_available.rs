@@ -849,7 +849,7 @@ impl ::std::fmt::Display for ContentType {
 
 impl crate::EventPayload for MediaContentAvailable {
     const NAME: crate::EventName = crate::EventName::MediaContentAvailable;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.availability;
         if let ::std::option::Option::Some(v1) = &v0.provider {
             let v2 = &v1.name;

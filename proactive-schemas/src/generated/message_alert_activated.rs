@@ -798,7 +798,7 @@ impl ::std::fmt::Display for MessageUrgency {
 
 impl crate::EventPayload for MessageAlertActivated {
     const NAME: crate::EventName = crate::EventName::MessageAlertActivated;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.message_group;
         let v1 = &v0.creator;
         let v2 = &v1.name;

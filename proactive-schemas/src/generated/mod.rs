@@ -227,7 +227,7 @@ impl AnyEvent {
     }
 
     /// Walks the payload; see [`EventPayload::visit`](crate::EventPayload::visit).
-    pub fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    pub fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         match self {
             Self::MediaContentAvailable(payload) => {
                 crate::EventPayload::visit(payload, visitor)

@@ -906,7 +906,7 @@ impl ::std::fmt::Display for OccasionType {
 
 impl crate::EventPayload for OccasionUpdated {
     const NAME: crate::EventName = crate::EventName::OccasionUpdated;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.occasion;
         let v1 = &v0.subject;
         visitor.localized_text("occasion.subject", v1);

@@ -736,7 +736,7 @@ impl ::std::fmt::Display for OrderStatus {
 
 impl crate::EventPayload for OrderStatusUpdated {
     const NAME: crate::EventName = crate::EventName::OrderStatusUpdated;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.order;
         let v1 = &v0.seller;
         let v2 = &v1.name;

@@ -872,7 +872,7 @@ impl ::std::fmt::Display for GameOffer {
 
 impl crate::EventPayload for SocialGameInviteAvailable {
     const NAME: crate::EventName = crate::EventName::SocialGameInviteAvailable;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.invite;
         let v1 = &v0.inviter;
         let v2 = &v1.name;

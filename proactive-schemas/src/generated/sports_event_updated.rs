@@ -1003,7 +1003,7 @@ impl<S: team_builder::State> TeamBuilder<S> {
 
 impl crate::EventPayload for SportsEventUpdated {
     const NAME: crate::EventName = crate::EventName::SportsEventUpdated;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         if let ::std::option::Option::Some(v0) = &self.update {
             let v1 = &v0.team_name;
             visitor.text("update.teamName", v1);

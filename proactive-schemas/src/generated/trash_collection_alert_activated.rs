@@ -527,7 +527,7 @@ impl ::std::fmt::Display for DayOfWeek {
 
 impl crate::EventPayload for TrashCollectionAlertActivated {
     const NAME: crate::EventName = crate::EventName::TrashCollectionAlertActivated;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.alert;
         let v1 = &v0.garbage_types;
         if v1.is_empty() {

@@ -335,7 +335,7 @@ impl ::std::fmt::Display for WeatherAlertType {
 
 impl crate::EventPayload for WeatherAlertActivated {
     const NAME: crate::EventName = crate::EventName::WeatherAlertActivated;
-    fn visit(&self, visitor: &mut dyn crate::Visitor) {
+    fn visit<'a>(&'a self, visitor: &mut dyn crate::Visitor<'a>) {
         let v0 = &self.weather_alert;
         if let ::std::option::Option::Some(v1) = &v0.source {
             visitor.localized_text("weatherAlert.source", v1);
