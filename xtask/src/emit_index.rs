@@ -51,6 +51,11 @@ pub(crate) fn emit(schemas: &[Schema]) -> TokenStream {
                 match self { #(Self::#titles => #names,)* }
             }
 
+            #[doc = " The JSON Schema of the payload, as `schemars` derives it from the generated type."]
+            pub fn json_schema(self) -> ::schemars::Schema {
+                match self { #(Self::#titles => ::schemars::schema_for!(#titles),)* }
+            }
+
             #[doc = " The schema's entry in the generated schema table."]
             pub fn schema(self) -> &'static table::Schema {
                 match self { #(Self::#titles => &table::SCHEMAS[#indices],)* }

@@ -1,0 +1,246 @@
+//! `proactive`: validate, preview and send Alexa Proactive Events, print schemas
+//! and manifest fragments, and run the offline sandbox.
+//!
+//! Exit codes: 0 when everything was valid (or accepted), 1 when some event was
+//! not, 2 on usage or I/O errors.
+
+mod input;
+
+/// Prints a line to standard output. A closed pipe (`proactive ... | head`) ends
+/// the program quietly instead of panicking, as Unix tools do.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(error) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("error: cannot write to standard output: {error}");
+            std::process::exit(2);
+        }
+    }};
+}
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use proactive_core::Locale;
+use proactive_core::schemas::EventName;
+use serde_json::json;
+
+/// Validate, preview and send Alexa Proactive Events.
+#[derive(Parser)]
+#[command(name = "proactive", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check envelopes (JSON files, or JSONL with one per line) against Amazon's rules.
+    Validate {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Show the sentence Alexa is expected to speak, per locale.
+    Preview {
+        /// Only this locale (default: every locale of the event).
+        #[arg(long)]
+        locale: Option<String>,
+        /// A file holding one envelope, or JSONL.
+        path: String,
+    },
+    /// Print the JSON Schema of one event's payload, or list the event names.
+    Schema {
+        /// An event name, such as `AMAZON.WeatherAlert.Activated`.
+        name: Option<String>,
+    },
+    /// Run the offline sandbox until interrupted, printing each request it answers.
+    Sandbox {
+        /// The loopback port to listen on (default: a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The fraction (0 to 1) of event requests to fail with 500/503 or a closed connection.
+        #[arg(long, default_value_t = 0.0)]
+        fail_rate: f64,
+    },
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Lines for a person.
+    Text,
+    /// One JSON document for a program.
+    Json,
+}
+
+/// Exit status: everything fine.
+const OK: u8 = 0;
+/// Exit status: some event is invalid or was not accepted.
+const INVALID: u8 = 1;
+/// Exit status: usage or I/O error.
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Validate { format, paths } => validate(format, &paths),
+        Command::Preview { locale, path } => preview(locale.as_deref(), &path),
+        Command::Schema { name } => schema(name.as_deref()),
+        Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
+    };
+    ExitCode::from(code)
+}
+
+fn validate(format: Format, paths: &[String]) -> u8 {
+    let mut status = OK;
+    let mut results = Vec::new();
+    for path in paths {
+        let items = match input::read(path) {
+            Ok(items) => items,
+            Err(message) => {
+                eprintln!("error: {message}");
+                status = USAGE;
+                continue;
+            }
+        };
+        for item in items {
+            let report = &item.parsed.report;
+            let valid = item.parsed.envelope.is_some() && !report.has_errors();
+            if !valid && status == OK {
+                status = INVALID;
+            }
+            match format {
+                Format::Text => {
+                    if report.is_clean() {
+                        out!("{}: ok", item.location());
+                    } else {
+                        for problem in report.problems() {
+                            out!("{}: {problem}", item.location());
+                        }
+                    }
+                }
+                Format::Json => {
+                    let problems = |severity| {
+                        report
+                            .problems()
+                            .iter()
+                            .filter(|p| p.severity == severity)
+                            .map(|p| json!({"path": p.path, "message": p.message}))
+                            .collect::<Vec<_>>()
+                    };
+                    results.push(json!({
+                        "file": item.file,
+                        "line": item.line,
+                        "valid": valid,
+                        "errors": problems(proactive_core::Severity::Error),
+                        "warnings": problems(proactive_core::Severity::Warning),
+                    }));
+                }
+            }
+        }
+    }
+    if format == Format::Json {
+        out!("{}", serde_json::Value::Array(results));
+    }
+    status
+}
+
+fn preview(locale: Option<&str>, path: &str) -> u8 {
+    let locale = match locale.map(Locale::new).transpose() {
+        Ok(locale) => locale,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return USAGE;
+        }
+    };
+    let items = match input::read(path) {
+        Ok(items) => items,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return USAGE;
+        }
+    };
+    let mut status = OK;
+    for item in &items {
+        let Some(envelope) = &item.parsed.envelope else {
+            eprintln!("{}: cannot preview an invalid envelope:\n{}", item.location(), item.parsed.report);
+            status = INVALID;
+            continue;
+        };
+        out!("{} ({}):", item.location(), envelope.event.name());
+        let previews = match &locale {
+            Some(locale) => vec![envelope.preview(locale)],
+            None => envelope.previews(),
+        };
+        for preview in previews {
+            out!("  {preview}");
+            if !preview.missing.is_empty() {
+                out!("    (not defined for {}: {})", preview.locale, preview.missing.join(", "));
+            }
+        }
+    }
+    eprintln!(
+        "note: previews approximate what Alexa says: Amazon's templates are English, times are shown in UTC \
+         (Alexa speaks the user's time zone), and numbers are spoken as words"
+    );
+    status
+}
+
+fn schema(name: Option<&str>) -> u8 {
+    let Some(name) = name else {
+        for name in EventName::ALL {
+            out!("{name}");
+        }
+        return OK;
+    };
+    let event: EventName = match name.parse() {
+        Ok(event) => event,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return USAGE;
+        }
+    };
+    out!("{}", serde_json::to_string_pretty(&event.json_schema()).unwrap_or_default());
+    OK
+}
+
+fn sandbox(port: u16, fail_rate: f64) -> u8 {
+    if !(0.0..=1.0).contains(&fail_rate) {
+        eprintln!("error: --fail-rate must be between 0 and 1");
+        return USAGE;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return USAGE;
+        }
+    };
+    runtime.block_on(async {
+        let config = proactive_sandbox::SandboxConfig::new()
+            .faults(proactive_sandbox::Faults::failing(fail_rate))
+            .on_request(|log| out!("{:>3} {}  {}", log.status, log.request, log.detail));
+        let sandbox = match proactive_sandbox::Sandbox::bind(config, port).await {
+            Ok(sandbox) => sandbox,
+            Err(error) => {
+                eprintln!("error: cannot listen on port {port}: {error}");
+                return USAGE;
+            }
+        };
+        out!("sandbox listening on {}", sandbox.base_url());
+        out!("  events:        {}/v1/proactiveEvents[/stages/development]", sandbox.base_url());
+        out!("  token:         {}", sandbox.token_url());
+        out!("  client id:     {}", sandbox.client_id());
+        out!("  client secret: {}  (the sandbox's public test secret)", sandbox.client_secret());
+        out!("press Ctrl-C to stop");
+        let _ = tokio::signal::ctrl_c().await;
+        OK
+    })
+}
