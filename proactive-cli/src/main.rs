@@ -174,6 +174,11 @@ fn preview(locale: Option<&str>, path: &str) -> u8 {
             status = INVALID;
             continue;
         };
+        if item.parsed.report.has_errors() {
+            // Still worth seeing, but Amazon would reject it: say why and fail.
+            eprintln!("{}: Amazon would reject this event:\n{}", item.location(), item.parsed.report);
+            status = INVALID;
+        }
         out!("{} ({}):", item.location(), envelope.event.name());
         let previews = match &locale {
             Some(locale) => vec![envelope.preview(locale)],

@@ -1,0 +1,208 @@
+//! The `proactive` binary, run as a user runs it: exit codes, output shapes, stdin.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn proactive() -> Command {
+    let mut command = Command::new(cargo_bin!("proactive"));
+    command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    command
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child =
+        proactive().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn scratch(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("proactive-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const EXAMPLES: [&str; 8] = [
+    "examples/events/media_content.json",
+    "examples/events/message_alert.json",
+    "examples/events/occasion.json",
+    "examples/events/order_status.json",
+    "examples/events/social_game_invite.json",
+    "examples/events/sports_event.json",
+    "examples/events/trash_collection.json",
+    "examples/events/weather_alert.json",
+];
+
+fn broken_example() -> String {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string("../examples/events/trash_collection.json").unwrap()).unwrap();
+    v["event"]["payload"]["alert"]["garbageTypes"] =
+        serde_json::json!(["GLASS", "CANS", "BULKY", "BOTTLES", "LANDFILL", "BURNABLE"]);
+    v["relevantAudience"]["payload"] = Value::Null;
+    v.to_string()
+}
+
+#[test]
+fn validate_text_says_ok_per_event_and_exits_0() {
+    let mut args = vec!["validate"];
+    args.extend(EXAMPLES);
+    let out = run(&args, None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 8);
+    assert!(out.stdout.lines().all(|l| l.ends_with(": ok")), "{}", out.stdout);
+}
+
+#[test]
+fn validate_text_lists_problems_with_paths_and_exits_1() {
+    let bad = scratch("bad.json", &broken_example());
+    let out = run(&["validate", &bad], None);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("error: event.payload.alert.garbageTypes: 6 items, at most 5"), "{}", out.stdout);
+    assert!(out.stdout.contains("warning: relevantAudience.payload:"), "{}", out.stdout);
+}
+
+#[test]
+fn validate_json_has_the_documented_shape() {
+    let bad = scratch("bad2.json", &broken_example());
+    let lines = scratch(
+        "two.jsonl",
+        &format!(
+            "{}\n\n{}\n",
+            std::fs::read_to_string("../examples/events/message_alert.json").unwrap().replace('\n', ""),
+            broken_example()
+        ),
+    );
+    let out = run(&["validate", "--format", "json", "examples/events/weather_alert.json", &bad, &lines], None);
+    assert_eq!(out.code, 1);
+    let results: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(results.len(), 4);
+    for result in &results {
+        let keys: Vec<&str> = result.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["file", "line", "valid", "errors", "warnings"]);
+    }
+    assert_eq!(results[0]["line"], Value::Null);
+    assert_eq!(results[0]["valid"], true);
+    assert_eq!(results[1]["valid"], false);
+    assert_eq!(results[1]["errors"][0]["path"], "event.payload.alert.garbageTypes");
+    assert_eq!(results[1]["warnings"][0]["path"], "relevantAudience.payload");
+    // JSONL lines are 1-based and count blank lines.
+    assert_eq!((results[2]["line"].as_u64(), results[2]["valid"].as_bool()), (Some(1), Some(true)));
+    assert_eq!((results[3]["line"].as_u64(), results[3]["valid"].as_bool()), (Some(3), Some(false)));
+}
+
+#[test]
+fn validate_reads_jsonl_from_stdin() {
+    let text = std::fs::read_to_string("../examples/events/orders.jsonl").unwrap();
+    let out = run(&["validate", "--format", "json", "-"], Some(&text));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let results: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(results.len(), 300);
+    assert!(results.iter().all(|r| r["file"] == "-" && r["valid"] == true));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let missing = run(&["validate", "no/such/file.json"], None);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("cannot read `no/such/file.json`"), "{}", missing.stderr);
+    assert_eq!(run(&["validate"], None).code, 2);
+    assert_eq!(run(&["validate", "--format", "yaml", "x.json"], None).code, 2);
+    assert_eq!(run(&["frobnicate"], None).code, 2);
+    let bad_locale = run(&["preview", "--locale", "english", "examples/events/weather_alert.json"], None);
+    assert_eq!(bad_locale.code, 2);
+    assert!(bad_locale.stderr.contains("invalid locale `english`"));
+}
+
+#[test]
+fn preview_prints_each_locale_or_one() {
+    let out = run(&["preview", "examples/events/weather_alert.json"], None);
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout.contains("en-US: There is a tornado alert for your area. Provided by Example Weather Corp."),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("en-GB: There is a tornado alert for your area. Provided by Example Weather Corp UK."));
+    assert!(out.stderr.contains("approximate"));
+    let out = run(&["preview", "--locale", "de-DE", "examples/events/media_content.json"], None);
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .contains("de-DE: Der Nachtmanager, Staffel 3 will stream on June 5, 2035 at 8:00 PM UTC on Beispiel TV.")
+    );
+    assert!(!out.stdout.contains("en-US"));
+    let bad = scratch("bad3.json", &broken_example());
+    assert_eq!(run(&["preview", &bad], None).code, 1);
+}
+
+#[test]
+fn schema_lists_names_and_prints_a_json_schema() {
+    let out = run(&["schema"], None);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout.lines().count(), 8);
+    assert!(out.stdout.contains("AMAZON.SocialGameInvite.Available"));
+    let out = run(&["schema", "AMAZON.TrashCollectionAlert.Activated"], None);
+    assert_eq!(out.code, 0);
+    let schema: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(schema["title"], "TrashCollectionAlertActivated");
+    assert!(out.stdout.contains("\"maxItems\": 5"));
+    let out = run(&["schema", "AMAZON.Reminder.Created"], None);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("unknown event name `AMAZON.Reminder.Created`"));
+}
+
+#[test]
+fn sandbox_subcommand_serves_until_stopped_and_prints_requests() {
+    let mut child =
+        proactive().args(["sandbox", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("sandbox listening on ").expect(&first).to_owned();
+    let addr = url.strip_prefix("http://").unwrap().to_owned();
+
+    // One token request, by hand.
+    let body = "grant_type=client_credentials&client_id=x&client_secret=y&scope=alexa%3A%3Aproactive_events";
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /auth/o2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
+
+    let mut seen = String::new();
+    for line in (&mut stdout).lines() {
+        let line = line.unwrap();
+        if line.contains("POST /auth/o2/token") {
+            seen = line;
+            break;
+        }
+    }
+    assert!(seen.contains("401 POST /auth/o2/token") && seen.contains("invalid_client"), "{seen}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
