@@ -10,6 +10,7 @@ mod ids;
 mod localized;
 mod region;
 mod report;
+pub mod subscription;
 mod validate;
 
 pub use proactive_schemas as schemas;
