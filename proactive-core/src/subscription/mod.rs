@@ -48,17 +48,22 @@
 //! # }
 //! ```
 //!
-//! Stores: [`MemoryStore`] (tests, single-process prototypes). Anything else
-//! (DynamoDB, Postgres, ...) implements [`SubscriptionStore`].
+//! Stores: [`MemoryStore`] (tests, single-process prototypes) and, with the
+//! `sqlite` feature, `SqliteStore` (a file that survives restarts). Anything
+//! else (DynamoDB, Postgres, ...) implements [`SubscriptionStore`].
 
 mod event;
 mod memory;
 mod request;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 mod tracker;
 
 pub use event::SubscribedEvent;
 pub use memory::MemoryStore;
 pub use request::{REQUEST_TYPE, RequestError, SubscriptionChangedRequest};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
 pub use tracker::{Change, Outcome, Stale, SubscriptionTracker};
