@@ -8,6 +8,7 @@ mod envelope;
 mod event;
 mod ids;
 mod localized;
+pub mod manifest;
 mod region;
 mod report;
 pub mod subscription;
