@@ -29,7 +29,7 @@ use crate::schemas::{EventName, EventPayload};
 /// assert_eq!(other.known(), None);
 /// assert_eq!(other.as_str(), "AMAZON.Future.Event");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SubscribedEvent(Repr);
 
 /// Canonical: a name of the 8 schemas is always `Known`, never `Other`.
@@ -125,6 +125,14 @@ impl Hash for SubscribedEvent {
     }
 }
 
+impl fmt::Debug for SubscribedEvent {
+    /// The name in quotes, as a string would print, so that sets of events
+    /// read as `{"AMAZON.WeatherAlert.Activated"}` in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 impl fmt::Display for SubscribedEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -174,5 +182,9 @@ mod tests {
         let names: Vec<_> = set.iter().map(SubscribedEvent::as_str).collect();
         assert_eq!(names, ["AMAZON.Aardvark.Seen", "AMAZON.WeatherAlert.Activated", "AMAZON.Zebra.Seen"]);
         assert_eq!(serde_json::to_string(&SubscribedEvent::new("x")).unwrap(), "\"x\"");
+        assert_eq!(
+            format!("{set:?}"),
+            r#"{"AMAZON.Aardvark.Seen", "AMAZON.WeatherAlert.Activated", "AMAZON.Zebra.Seen"}"#
+        );
     }
 }
