@@ -70,9 +70,11 @@ mod event;
 mod ids;
 pub mod json;
 mod localized;
+pub mod manifest;
 mod preview;
 mod region;
 mod report;
+pub mod subscription;
 mod suggest;
 mod validate;
 

@@ -1,0 +1,129 @@
+//! A subscription store in memory: for tests and single-process prototypes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::event::SubscribedEvent;
+use super::store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
+use crate::UserId;
+
+/// A [`SubscriptionStore`] in memory. Everything is lost when the process ends.
+///
+/// Cloning is cheap and the clones share one store, so a server can hand a
+/// clone to every task. Each call holds a lock for a few map operations and
+/// never awaits while holding it.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    users: HashMap<UserId, UserSubscriptions>,
+    /// For each event, its subscribers: kept in step with `users` so that
+    /// fan-out does not scan every user.
+    by_event: BTreeMap<SubscribedEvent, BTreeSet<UserId>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many users the store holds a state for (including users subscribed
+    /// to nothing).
+    pub fn len(&self) -> usize {
+        self.lock().users.len()
+    }
+
+    /// Whether the store holds no user at all.
+    pub fn is_empty(&self) -> bool {
+        self.lock().users.is_empty()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every update below leaves `Inner` consistent before anything that can
+        // panic, so a poisoned lock still guards consistent data.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Inner {
+    fn apply(&mut self, state: UserSubscriptions) -> Applied {
+        if let Some(stored) = self.users.get(&state.user_id) {
+            if !state.supersedes(stored) {
+                return Applied::Stale { stored: stored.clone() };
+            }
+            for event in stored.events.difference(&state.events) {
+                if let Some(users) = self.by_event.get_mut(event) {
+                    users.remove(&state.user_id);
+                    if users.is_empty() {
+                        self.by_event.remove(event);
+                    }
+                }
+            }
+        }
+        for event in &state.events {
+            self.by_event.entry(event.clone()).or_default().insert(state.user_id.clone());
+        }
+        let previous = self.users.insert(state.user_id.clone(), state);
+        Applied::Stored { previous }
+    }
+
+    fn subscribers(&self, event: &SubscribedEvent) -> Vec<Subscriber> {
+        let Some(users) = self.by_event.get(event) else {
+            return Vec::new();
+        };
+        users
+            .iter()
+            .filter_map(|user_id| self.users.get(user_id))
+            .map(|state| Subscriber { user_id: state.user_id.clone(), api_endpoint: state.api_endpoint.clone() })
+            .collect()
+    }
+}
+
+impl SubscriptionStore for MemoryStore {
+    async fn apply(&self, state: UserSubscriptions) -> Result<Applied, StoreError> {
+        Ok(self.lock().apply(state))
+    }
+
+    async fn get(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+        Ok(self.lock().users.get(user_id).cloned())
+    }
+
+    async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
+        Ok(self.lock().subscribers(event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(millis: i64, events: &[&str]) -> UserSubscriptions {
+        UserSubscriptions {
+            user_id: UserId::new("amzn1.ask.account.A").unwrap(),
+            events: events.iter().map(|name| SubscribedEvent::new(name)).collect(),
+            timestamp: chrono::DateTime::from_timestamp_millis(millis).unwrap(),
+            request_id: millis.to_string(),
+            api_endpoint: "https://api.amazonalexa.com".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_event_index_follows_the_users() {
+        let store = MemoryStore::new();
+        assert!(store.is_empty());
+        let mut inner = store.lock();
+        assert!(matches!(inner.apply(state(1, &["a", "b"])), Applied::Stored { previous: None }));
+        assert!(matches!(inner.apply(state(2, &["b", "c"])), Applied::Stored { previous: Some(_) }));
+        assert!(matches!(inner.apply(state(0, &["a"])), Applied::Stale { .. }));
+        let indexed: Vec<_> = inner.by_event.keys().map(SubscribedEvent::as_str).collect();
+        assert_eq!(indexed, ["b", "c"], "an event nobody subscribes to leaves the index");
+        assert!(matches!(inner.apply(state(3, &[])), Applied::Stored { .. }));
+        assert!(inner.by_event.is_empty());
+        drop(inner);
+        assert_eq!(store.len(), 1, "a user subscribed to nothing is kept");
+    }
+}

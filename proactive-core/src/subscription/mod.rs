@@ -1,0 +1,69 @@
+//! Who subscribed to what: the inbound `AlexaSkillEvent.ProactiveSubscriptionChanged`
+//! request, and a tracker that keeps each user's newest subscriptions in a store.
+//!
+//! Amazon tells a skill which events a user wants by POSTing a
+//! `ProactiveSubscriptionChanged` request to the manifest's `events.endpoint`
+//! whenever the user changes them in the Alexa app. The request carries the
+//! user's **whole current set**, not a delta, and requests may arrive out of
+//! order. The [`SubscriptionTracker`] keeps only the newest state per user (by
+//! the request's `timestamp`), tells what changed, and answers "who subscribed to
+//! this event?" for Unicast fan-out.
+//!
+//! ```
+//! use proactive_core::schemas::EventName;
+//! use proactive_core::subscription::{MemoryStore, Outcome, SubscriptionChangedRequest, SubscriptionTracker};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tracker = SubscriptionTracker::new(MemoryStore::new());
+//!
+//! // The body of the POST that Alexa sends to the events endpoint.
+//! let body = r#"{
+//!   "version": "1.0",
+//!   "context": {"System": {
+//!     "application": {"applicationId": "amzn1.ask.skill.example"},
+//!     "user": {"userId": "amzn1.ask.account.EXAMPLE"},
+//!     "apiEndpoint": "https://api.eu.amazonalexa.com"
+//!   }},
+//!   "request": {
+//!     "type": "AlexaSkillEvent.ProactiveSubscriptionChanged",
+//!     "requestId": "amzn1.echo-api.request.1",
+//!     "timestamp": "2024-05-01T12:00:00Z",
+//!     "body": {"subscriptions": [{"eventName": "AMAZON.WeatherAlert.Activated"}]}
+//!   }
+//! }"#;
+//! let request = SubscriptionChangedRequest::from_json(body.as_bytes())?;
+//! match tracker.apply(&request).await? {
+//!     Outcome::Updated(change) => {
+//!         println!("{} added {:?}, removed {:?}", change.user_id(), change.added(), change.removed());
+//!     }
+//!     Outcome::Stale(stale) => println!("ignored an out-of-order request for {}", stale.user_id()),
+//! }
+//!
+//! // Unicast fan-out: everyone who wants weather alerts, with the region to send to.
+//! for subscriber in tracker.subscribers(EventName::WeatherAlertActivated).await? {
+//!     println!("send to {} in {:?}", subscriber.user_id, subscriber.region());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Stores: [`MemoryStore`] (tests, single-process prototypes) and, with the
+//! `sqlite` feature, `SqliteStore` (a file that survives restarts). Anything
+//! else (DynamoDB, Postgres, ...) implements [`SubscriptionStore`].
+
+mod event;
+mod memory;
+mod request;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+mod tracker;
+
+pub use event::SubscribedEvent;
+pub use memory::MemoryStore;
+pub use request::{REQUEST_TYPE, RequestError, SubscriptionChangedRequest};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+pub use store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
+pub use tracker::{Change, Outcome, Stale, SubscriptionTracker};

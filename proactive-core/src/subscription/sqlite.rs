@@ -1,0 +1,314 @@
+//! A subscription store in a SQLite file (the `sqlite` feature).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::DateTime;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::event::SubscribedEvent;
+use super::store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
+use crate::UserId;
+
+/// The layout this version writes. A file with another version is refused
+/// rather than misread.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a call waits for another process holding the file's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS proactive_schema (
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS proactive_users (
+    user_id         TEXT    NOT NULL PRIMARY KEY,
+    timestamp_secs  INTEGER NOT NULL,
+    timestamp_nanos INTEGER NOT NULL,
+    request_id      TEXT    NOT NULL,
+    api_endpoint    TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS proactive_subscriptions (
+    user_id    TEXT NOT NULL REFERENCES proactive_users (user_id) ON DELETE CASCADE,
+    event_name TEXT NOT NULL,
+    PRIMARY KEY (user_id, event_name)
+);
+CREATE INDEX IF NOT EXISTS proactive_subscriptions_by_event
+    ON proactive_subscriptions (event_name, user_id);
+";
+
+/// A [`SubscriptionStore`] in a SQLite file, which survives restarts. Needs
+/// the `sqlite` feature.
+///
+/// - The file and its tables are created on first use; the tables' names start
+///   with `proactive_`, so the file may hold other tables too.
+/// - One connection, behind a mutex, serves every clone of the store; each
+///   call runs on Tokio's blocking pool (or inline when called outside a Tokio
+///   runtime), so the executor is never blocked on disk. Calls from many tasks
+///   are safe and serialized; each update is one transaction.
+/// - Other processes may open the same file: writes take SQLite's write lock
+///   up front (`BEGIN IMMEDIATE`) and wait up to 5 s for it.
+/// - The journal is in WAL mode with `synchronous = NORMAL`: a committed update
+///   survives a crash of the process; a power loss may undo the last few
+///   commits, never corrupt the file. Amazon sends the full set on every
+///   change, so a lost update is repaired by the user's next one.
+///
+/// Timestamps are stored exactly (seconds and nanoseconds), so ordering is the
+/// same as in memory.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+    path: Arc<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens the store in the file at `path`, creating the file and the tables
+    /// if needed.
+    ///
+    /// This touches the disk: in async code, call it before serving, or
+    /// through `tokio::task::spawn_blocking`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let mut connection = Connection::open(&path)
+            .map_err(|e| StoreError::with_source(format!("could not open the subscription database `{shown}`"), e))?;
+        prepare(&mut connection).map_err(|e| match e {
+            Prepare::Sqlite(e) => StoreError::with_source(
+                format!("could not create the subscription tables in `{shown}`; is it a SQLite database?"),
+                e,
+            ),
+            Prepare::Version(found) => StoreError::new(format!(
+                "`{shown}` holds subscriptions in layout version {found}, but this version of proactive-core reads \
+                 version {SCHEMA_VERSION}; use the proactive-core version that wrote it, or another file"
+            )),
+        })?;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)), path: Arc::new(path) })
+    }
+
+    /// The file the store is in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `job` with the connection on a blocking thread.
+    async fn run<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        let job = move || {
+            // A panic while the lock was held left no transaction open (a
+            // dropped rusqlite transaction rolls back), so the connection is
+            // still usable.
+            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            job(&mut connection)
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(job)
+                .await
+                .map_err(|e| StoreError::with_source("the subscription database task did not finish", e))?,
+            Err(_) => job(),
+        }
+    }
+
+    fn error(&self, doing: &str, error: rusqlite::Error) -> StoreError {
+        StoreError::with_source(format!("could not {doing} in `{}`", self.path.display()), error)
+    }
+}
+
+enum Prepare {
+    Sqlite(rusqlite::Error),
+    Version(i64),
+}
+
+impl From<rusqlite::Error> for Prepare {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::Sqlite(error)
+    }
+}
+
+/// Sets the connection up and creates (or checks) the tables.
+fn prepare(connection: &mut Connection) -> Result<(), Prepare> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    // `journal_mode` answers with the mode in force; an in-memory or read-only
+    // file may keep its own, which is fine.
+    let _mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    transaction.execute_batch(SCHEMA)?;
+    let version: Option<i64> =
+        transaction.query_row("SELECT max(version) FROM proactive_schema", [], |row| row.get(0))?;
+    match version {
+        None => {
+            transaction.execute("INSERT INTO proactive_schema (version) VALUES (?1)", [SCHEMA_VERSION])?;
+        }
+        Some(SCHEMA_VERSION) => {}
+        Some(other) => return Err(Prepare::Version(other)),
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+/// Reads the stored state of `user_id` (inside the caller's transaction).
+fn load(connection: &Connection, user_id: &UserId, path: &Path) -> Result<Option<UserSubscriptions>, StoreError> {
+    let read = |e| {
+        StoreError::with_source(format!("could not read the subscription of `{user_id}` in `{}`", path.display()), e)
+    };
+    let row = connection
+        .query_row(
+            "SELECT timestamp_secs, timestamp_nanos, request_id, api_endpoint FROM proactive_users WHERE user_id = ?1",
+            [user_id.as_str()],
+            |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+            },
+        )
+        .optional()
+        .map_err(read)?;
+    let Some((secs, nanos, request_id, api_endpoint)) = row else {
+        return Ok(None);
+    };
+    let timestamp =
+        u32::try_from(nanos).ok().and_then(|nanos| DateTime::from_timestamp(secs, nanos)).ok_or_else(|| {
+            StoreError::new(format!(
+                "the subscription of `{user_id}` in `{}` has an impossible timestamp ({secs} s, {nanos} ns); \
+             was the file edited by hand?",
+                path.display()
+            ))
+        })?;
+    let mut statement =
+        connection.prepare("SELECT event_name FROM proactive_subscriptions WHERE user_id = ?1").map_err(read)?;
+    let events = statement
+        .query_map([user_id.as_str()], |row| row.get::<_, String>(0))
+        .map_err(read)?
+        .map(|name| name.map(|name| SubscribedEvent::new(&name)))
+        .collect::<rusqlite::Result<BTreeSet<_>>>()
+        .map_err(read)?;
+    Ok(Some(UserSubscriptions { user_id: user_id.clone(), events, timestamp, request_id, api_endpoint }))
+}
+
+impl SubscriptionStore for SqliteStore {
+    async fn apply(&self, state: UserSubscriptions) -> Result<Applied, StoreError> {
+        let store = self.clone();
+        self.run(move |connection| {
+            let write = |e| store.error("store a subscription change", e);
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
+            let previous = load(&transaction, &state.user_id, &store.path)?;
+            if let Some(stored) = previous.as_ref().filter(|stored| !state.supersedes(stored)) {
+                // Dropping the transaction rolls back; nothing was written.
+                return Ok(Applied::Stale { stored: stored.clone() });
+            }
+            transaction
+                .execute(
+                    "INSERT INTO proactive_users (user_id, timestamp_secs, timestamp_nanos, request_id, api_endpoint)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (user_id) DO UPDATE SET
+                         timestamp_secs = excluded.timestamp_secs,
+                         timestamp_nanos = excluded.timestamp_nanos,
+                         request_id = excluded.request_id,
+                         api_endpoint = excluded.api_endpoint",
+                    params![
+                        state.user_id.as_str(),
+                        state.timestamp.timestamp(),
+                        i64::from(state.timestamp.timestamp_subsec_nanos()),
+                        state.request_id,
+                        state.api_endpoint,
+                    ],
+                )
+                .map_err(write)?;
+            transaction
+                .execute("DELETE FROM proactive_subscriptions WHERE user_id = ?1", [state.user_id.as_str()])
+                .map_err(write)?;
+            {
+                let mut insert = transaction
+                    .prepare("INSERT INTO proactive_subscriptions (user_id, event_name) VALUES (?1, ?2)")
+                    .map_err(write)?;
+                for event in &state.events {
+                    insert.execute([state.user_id.as_str(), event.as_str()]).map_err(write)?;
+                }
+            }
+            transaction.commit().map_err(write)?;
+            Ok(Applied::Stored { previous })
+        })
+        .await
+    }
+
+    async fn get(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+        let store = self.clone();
+        let user_id = user_id.clone();
+        self.run(move |connection| {
+            // One read transaction, so the user's row and events are consistent.
+            let transaction =
+                connection.transaction().map_err(|e| store.error("read the subscription of a user", e))?;
+            load(&transaction, &user_id, &store.path)
+        })
+        .await
+    }
+
+    async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
+        let store = self.clone();
+        let event = event.clone();
+        self.run(move |connection| {
+            let read = |e| store.error("list the subscribers of an event", e);
+            let mut statement = connection
+                .prepare(
+                    "SELECT u.user_id, u.api_endpoint
+                     FROM proactive_subscriptions AS s JOIN proactive_users AS u ON u.user_id = s.user_id
+                     WHERE s.event_name = ?1
+                     ORDER BY u.user_id",
+                )
+                .map_err(read)?;
+            let rows = statement
+                .query_map([event.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                .map_err(read)?;
+            let mut subscribers = Vec::new();
+            for row in rows {
+                let (user_id, api_endpoint) = row.map_err(read)?;
+                let user_id = UserId::new(&user_id).map_err(|e| {
+                    StoreError::with_source(format!("`{}` holds an invalid user id", store.path.display()), e)
+                })?;
+                subscribers.push(Subscriber { user_id, api_endpoint });
+            }
+            Ok(subscribers)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_in_another_layout_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("subs.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let connection = Connection::open(&path).unwrap();
+        connection.execute("UPDATE proactive_schema SET version = 2", []).unwrap();
+        drop(connection);
+        let error = SqliteStore::open(&path).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "`{}` holds subscriptions in layout version 2, but this version of proactive-core reads version 1; \
+                 use the proactive-core version that wrote it, or another file",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn opening_twice_keeps_one_layout_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("subs.db");
+        drop(SqliteStore::open(&path).unwrap());
+        drop(SqliteStore::open(&path).unwrap());
+        let connection = Connection::open(&path).unwrap();
+        let rows: i64 = connection.query_row("SELECT count(*) FROM proactive_schema", [], |row| row.get(0)).unwrap();
+        assert_eq!(rows, 1);
+    }
+}

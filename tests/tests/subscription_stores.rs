@@ -1,0 +1,486 @@
+//! The subscription tracker over both stores: what it reports, that the order
+//! requests arrive in never changes the outcome, and that the SQLite store
+//! persists and loses nothing under concurrent use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use proactive_core::schemas::EventName;
+use proactive_core::subscription::{
+    MemoryStore, Outcome, SqliteStore, SubscribedEvent, Subscriber, SubscriptionChangedRequest, SubscriptionStore,
+    SubscriptionTracker, UserSubscriptions,
+};
+use proactive_core::{Region, UserId};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const NA: &str = "https://api.amazonalexa.com";
+const EU: &str = "https://api.eu.amazonalexa.com";
+const FE: &str = "https://api.fe.amazonalexa.com";
+
+/// The event names the tests subscribe to: the 8 schemas and two that are not.
+fn event_names() -> Vec<String> {
+    let mut names: Vec<String> = EventName::ALL.iter().map(|name| name.as_str().to_owned()).collect();
+    names.push("AMAZON.FlightStatus.Updated".to_owned());
+    names.push("Custom.Not.A.Schema".to_owned());
+    names
+}
+
+fn user(name: &str) -> UserId {
+    UserId::new(&format!("amzn1.ask.account.{name}")).unwrap()
+}
+
+/// A request as Alexa sends it; `timestamp` is any JSON the parser accepts.
+fn request(
+    user: &UserId,
+    timestamp: Value,
+    request_id: &str,
+    endpoint: &str,
+    events: &[&str],
+) -> SubscriptionChangedRequest {
+    let subscriptions: Vec<Value> = events.iter().map(|name| json!({ "eventName": name })).collect();
+    let body = json!({
+        "version": "1.0",
+        "context": {"System": {
+            "application": {"applicationId": "amzn1.ask.skill.test"},
+            "user": {"userId": user.as_str()},
+            "apiEndpoint": endpoint
+        }},
+        "request": {
+            "type": "AlexaSkillEvent.ProactiveSubscriptionChanged",
+            "requestId": request_id,
+            "timestamp": timestamp,
+            "body": {"subscriptions": subscriptions}
+        }
+    });
+    SubscriptionChangedRequest::from_value(&body).unwrap()
+}
+
+fn at(millis: i64) -> Value {
+    json!(1_714_564_800_000_i64 + millis)
+}
+
+fn set(names: &[&str]) -> BTreeSet<SubscribedEvent> {
+    names.iter().map(|name| SubscribedEvent::new(name)).collect()
+}
+
+fn ids(subscribers: &[Subscriber]) -> Vec<&str> {
+    subscribers.iter().map(|s| s.user_id.as_str()).collect()
+}
+
+const WEATHER: &str = "AMAZON.WeatherAlert.Activated";
+const TRASH: &str = "AMAZON.TrashCollectionAlert.Activated";
+const FLIGHT: &str = "AMAZON.FlightStatus.Updated";
+
+/// The tracker's reports for one user's history, on any store.
+async fn reports_changes_and_stale_requests<S: SubscriptionStore>(store: S) {
+    let tracker = SubscriptionTracker::new(store);
+    let alice = user("alice");
+    let bob = user("bob");
+
+    // First request: everything is added.
+    let Outcome::Updated(change) = tracker.apply(&request(&alice, at(100), "r1", EU, &[WEATHER, TRASH])).await.unwrap()
+    else {
+        panic!("the first request must update")
+    };
+    assert!(change.is_first_seen());
+    assert_eq!(change.added(), &set(&[WEATHER, TRASH]));
+    assert!(change.removed().is_empty());
+    assert_eq!(change.current(), &set(&[WEATHER, TRASH]));
+    assert_eq!(change.region(), Some(Region::Europe));
+
+    // A newer request: the difference, and the region of the new endpoint.
+    let outcome = tracker.apply(&request(&alice, at(200), "r2", NA, &[WEATHER, FLIGHT])).await.unwrap();
+    assert_eq!(outcome.region(), Some(Region::NorthAmerica));
+    let Outcome::Updated(change) = outcome else { panic!("a newer request must update") };
+    assert!(!change.is_first_seen());
+    assert_eq!(change.added(), &set(&[FLIGHT]));
+    assert_eq!(change.removed(), &set(&[TRASH]));
+    assert_eq!(change.current(), &set(&[WEATHER, FLIGHT]));
+
+    // An older request that arrives late is stale and changes nothing.
+    let outcome = tracker.apply(&request(&alice, at(150), "r-late", FE, &[TRASH])).await.unwrap();
+    assert_eq!(outcome.region(), Some(Region::NorthAmerica), "the stored state's region");
+    let Outcome::Stale(stale) = outcome else { panic!("an older request must be stale") };
+    assert_eq!(stale.user_id(), &alice);
+    assert_eq!(stale.stored().request_id, "r2");
+    assert_eq!(stale.stored().events, set(&[WEATHER, FLIGHT]));
+
+    // The same request delivered twice is stale too.
+    let again = tracker.apply(&request(&alice, at(200), "r2", NA, &[WEATHER, FLIGHT])).await.unwrap();
+    assert!(matches!(again, Outcome::Stale(_)), "{again:?}");
+
+    // Another user; fan-out lists both, sorted, with their hosts.
+    tracker.apply(&request(&bob, at(50), "b1", FE, &[WEATHER])).await.unwrap();
+    let weather = tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap();
+    assert_eq!(ids(&weather), [alice.as_str(), bob.as_str()]);
+    assert_eq!(
+        weather.iter().map(Subscriber::region).collect::<Vec<_>>(),
+        [Some(Region::NorthAmerica), Some(Region::FarEast)]
+    );
+    assert_eq!(ids(&tracker.subscribers(SubscribedEvent::new(FLIGHT)).await.unwrap()), [alice.as_str()]);
+    assert!(tracker.subscribers(EventName::TrashCollectionAlertActivated).await.unwrap().is_empty());
+
+    // Unsubscribing from everything keeps the user's timestamp, so a late
+    // older request cannot subscribe them again.
+    let Outcome::Updated(change) = tracker.apply(&request(&alice, at(300), "r3", NA, &[])).await.unwrap() else {
+        panic!("a newer request must update")
+    };
+    assert_eq!(change.removed(), &set(&[WEATHER, FLIGHT]));
+    assert!(change.current().is_empty());
+    assert!(matches!(
+        tracker.apply(&request(&alice, at(250), "r-older", NA, &[WEATHER])).await.unwrap(),
+        Outcome::Stale(_)
+    ));
+    assert_eq!(ids(&tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap()), [bob.as_str()]);
+    let stored = tracker.get(&alice).await.unwrap().unwrap();
+    assert!(stored.events.is_empty());
+    assert_eq!(stored.request_id, "r3");
+    assert_eq!(tracker.get(&user("nobody")).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn memory_store_reports_changes_and_stale_requests() {
+    reports_changes_and_stale_requests(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_reports_changes_and_stale_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    reports_changes_and_stale_requests(SqliteStore::open(dir.path().join("subs.db")).unwrap()).await;
+}
+
+#[tokio::test]
+async fn equal_timestamps_are_ordered_by_request_id() {
+    let tracker = SubscriptionTracker::new(MemoryStore::new());
+    let alice = user("alice");
+    tracker.apply(&request(&alice, at(0), "b", NA, &[WEATHER])).await.unwrap();
+    let outcome = tracker.apply(&request(&alice, at(0), "a", NA, &[TRASH])).await.unwrap();
+    assert!(matches!(outcome, Outcome::Stale(_)), "{outcome:?}");
+    let outcome = tracker.apply(&request(&alice, at(0), "c", NA, &[TRASH])).await.unwrap();
+    assert!(matches!(outcome, Outcome::Updated(_)), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn the_sqlite_store_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested-name.sqlite3");
+    let alice = user("alice");
+    let bob = user("bob");
+    {
+        let tracker = SubscriptionTracker::new(SqliteStore::open(&path).unwrap());
+        tracker
+            .apply(&request(&alice, json!("2024-05-01T12:00:00.123456789Z"), "a1", EU, &[WEATHER, FLIGHT]))
+            .await
+            .unwrap();
+        tracker.apply(&request(&bob, at(0), "b1", NA, &[TRASH])).await.unwrap();
+        tracker.apply(&request(&bob, at(1), "b2", NA, &[])).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.path(), path);
+    let tracker = SubscriptionTracker::new(store);
+    let alice_state = tracker.get(&alice).await.unwrap().unwrap();
+    assert_eq!(alice_state.events, set(&[WEATHER, FLIGHT]));
+    assert_eq!(alice_state.timestamp, "2024-05-01T12:00:00.123456789Z".parse::<DateTime<Utc>>().unwrap());
+    assert_eq!(alice_state.request_id, "a1");
+    assert_eq!(alice_state.region(), Some(Region::Europe));
+    assert_eq!(tracker.get(&bob).await.unwrap().unwrap().request_id, "b2");
+    assert_eq!(ids(&tracker.subscribers(SubscribedEvent::new(FLIGHT)).await.unwrap()), [alice.as_str()]);
+    // The stored timestamps still order what comes after the restart.
+    let late = tracker.apply(&request(&bob, at(0), "b1", NA, &[TRASH])).await.unwrap();
+    assert!(matches!(late, Outcome::Stale(_)), "{late:?}");
+}
+
+#[test]
+fn the_sqlite_store_works_outside_a_tokio_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let tracker = SubscriptionTracker::new(SqliteStore::open(dir.path().join("subs.db")).unwrap());
+    let alice = user("alice");
+    let outcome = block_on(tracker.apply(&request(&alice, at(0), "a1", NA, &[WEATHER]))).unwrap();
+    assert!(matches!(outcome, Outcome::Updated(_)));
+    assert_eq!(ids(&block_on(tracker.subscribers(EventName::WeatherAlertActivated)).unwrap()), [alice.as_str()]);
+}
+
+/// Polls a future to completion on this thread, with no runtime at all.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn opening_a_file_that_is_not_a_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "these are not the subscriptions you are looking for, not by a long way".repeat(20)).unwrap();
+    let error = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("could not create the subscription tables in `{}`; is it a SQLite database?", path.display())
+    );
+    assert!(std::error::Error::source(&error).is_some());
+    let missing_dir = dir.path().join("no-such-dir").join("subs.db");
+    let error = SqliteStore::open(&missing_dir).unwrap_err().to_string();
+    assert!(error.starts_with("could not open the subscription database"), "{error}");
+}
+
+// --- Order independence -----------------------------------------------------
+
+/// One generated request: which user, when, and which events.
+#[derive(Clone, Debug)]
+struct Update {
+    user: usize,
+    millis: i64,
+    /// Unique per update, as Amazon's request ids are.
+    request_id: String,
+    events: Vec<usize>,
+    endpoint: usize,
+    /// Whether the timestamp is sent as ISO 8601 text instead of epoch ms.
+    iso: bool,
+}
+
+impl Update {
+    fn user_id(&self) -> UserId {
+        user(&format!("user-{}", self.user))
+    }
+
+    fn request(&self, names: &[String]) -> SubscriptionChangedRequest {
+        let events: Vec<&str> = self.events.iter().map(|&i| names[i].as_str()).collect();
+        let timestamp = if self.iso {
+            let time = DateTime::from_timestamp_millis(1_714_564_800_000 + self.millis).unwrap();
+            json!(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        } else {
+            at(self.millis)
+        };
+        request(&self.user_id(), timestamp, &self.request_id, [NA, EU, FE][self.endpoint], &events)
+    }
+}
+
+/// Up to 40 updates for 4 users over 12 ms, so that users repeat and many
+/// updates share a timestamp.
+fn updates() -> impl Strategy<Value = Vec<Update>> {
+    let update = (0..4usize, 0..12i64, prop::collection::btree_set(0..10usize, 0..5), 0..3usize, any::<bool>());
+    prop::collection::vec(update, 0..40).prop_map(|raw| {
+        raw.into_iter()
+            .enumerate()
+            .map(|(i, (user, millis, events, endpoint, iso))| Update {
+                user,
+                millis,
+                request_id: format!("amzn1.echo-api.request.{i}"),
+                events: events.into_iter().collect(),
+                endpoint,
+                iso,
+            })
+            .collect()
+    })
+}
+
+/// Everything a store holds for the generated users and events.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    users: Vec<Option<UserSubscriptions>>,
+    subscribers: Vec<Vec<Subscriber>>,
+}
+
+async fn snapshot<S: SubscriptionStore>(tracker: &SubscriptionTracker<S>, names: &[String]) -> Snapshot {
+    let mut users = Vec::new();
+    for i in 0..4 {
+        users.push(tracker.get(&user(&format!("user-{i}"))).await.unwrap());
+    }
+    let mut subscribers = Vec::new();
+    for name in names {
+        subscribers.push(tracker.subscribers(SubscribedEvent::new(name)).await.unwrap());
+    }
+    Snapshot { users, subscribers }
+}
+
+/// Applies `updates` in the given order, checking every report against a model
+/// that knows the rule (newest by timestamp, then request id), and returns the
+/// final snapshot.
+async fn apply_all<S: SubscriptionStore>(store: S, updates: &[Update], names: &[String]) -> Snapshot {
+    let tracker = SubscriptionTracker::new(store);
+    let mut model: BTreeMap<UserId, UserSubscriptions> = BTreeMap::new();
+    for update in updates {
+        let request = update.request(names);
+        let state = request.to_user_subscriptions();
+        let outcome = tracker.apply(&request).await.unwrap();
+        let previous = model.get(&state.user_id);
+        match outcome {
+            Outcome::Updated(change) => {
+                assert!(previous.is_none_or(|p| state.supersedes(p)), "{update:?} must be stale");
+                let before = previous.map(|p| p.events.clone()).unwrap_or_default();
+                assert_eq!(change.added(), &state.events.difference(&before).cloned().collect());
+                assert_eq!(change.removed(), &before.difference(&state.events).cloned().collect());
+                assert_eq!(change.current(), &state.events);
+                assert_eq!(change.is_first_seen(), previous.is_none());
+                model.insert(state.user_id.clone(), state);
+            }
+            Outcome::Stale(stale) => {
+                assert_eq!(Some(stale.stored()), previous, "{update:?}");
+                assert!(!state.supersedes(stale.stored()), "{update:?} must not be stale");
+            }
+        }
+    }
+    let snapshot = snapshot(&tracker, names).await;
+    for (i, stored) in snapshot.users.iter().enumerate() {
+        assert_eq!(stored.as_ref(), model.get(&user(&format!("user-{i}"))));
+    }
+    snapshot
+}
+
+fn in_timestamp_order(updates: &[Update]) -> Vec<Update> {
+    let mut sorted = updates.to_vec();
+    sorted.sort_by(|a, b| (a.millis, &a.request_id).cmp(&(b.millis, &b.request_id)));
+    sorted
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn memory_store_state_does_not_depend_on_arrival_order(
+        (updates, shuffled) in updates().prop_flat_map(|u| (Just(u.clone()), Just(u).prop_shuffle()))
+    ) {
+        let names = event_names();
+        runtime().block_on(async {
+            let ordered = apply_all(MemoryStore::new(), &in_timestamp_order(&updates), &names).await;
+            let arrived = apply_all(MemoryStore::new(), &shuffled, &names).await;
+            assert_eq!(arrived, ordered);
+        });
+    }
+}
+
+proptest! {
+    // Each case writes two SQLite files; fewer cases keep the suite quick.
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sqlite_store_state_does_not_depend_on_arrival_order(
+        (updates, shuffled) in updates().prop_flat_map(|u| (Just(u.clone()), Just(u).prop_shuffle()))
+    ) {
+        let names = event_names();
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let ordered_store = SqliteStore::open(dir.path().join("ordered.db")).unwrap();
+            let ordered = apply_all(ordered_store, &in_timestamp_order(&updates), &names).await;
+            let arrived_store = SqliteStore::open(dir.path().join("arrived.db")).unwrap();
+            let arrived = apply_all(arrived_store, &shuffled, &names).await;
+            assert_eq!(arrived, ordered);
+            // And both stores agree with each other.
+            assert_eq!(apply_all(MemoryStore::new(), &shuffled, &names).await, arrived);
+        });
+    }
+}
+
+// --- Concurrency --------------------------------------------------------------
+
+const TASKS: usize = 8;
+const UPDATES_PER_TASK: usize = 1_000;
+const SHARED_USERS: usize = 16;
+
+/// Whether update `i` of a task goes to a user of the task's own.
+fn is_own(i: usize) -> bool {
+    i.is_multiple_of(2)
+}
+
+/// Update `i` of task `task`: even updates go to a user of the task's own,
+/// odd ones to one of a few users every task writes to. Timestamps are unique
+/// across all tasks, so the newest state of each user is known in advance.
+fn concurrent_update(task: usize, i: usize) -> (UserId, i64, Vec<&'static str>) {
+    let user_id =
+        if is_own(i) { user(&format!("own-{task}-{i}")) } else { user(&format!("shared-{}", (i / 2) % SHARED_USERS)) };
+    let millis = i64::try_from(i * TASKS + task).unwrap();
+    let bits = (task * 31 + i * 7) % 256;
+    let events =
+        EventName::ALL.iter().enumerate().filter(|(b, _)| bits & (1 << b) != 0).map(|(_, n)| n.as_str()).collect();
+    (user_id, millis, events)
+}
+
+async fn check_concurrent_result(tracker: &SubscriptionTracker<SqliteStore>) {
+    let mut expected: BTreeMap<UserId, (i64, Vec<&'static str>)> = BTreeMap::new();
+    for task in 0..TASKS {
+        for i in 0..UPDATES_PER_TASK {
+            let (user_id, millis, events) = concurrent_update(task, i);
+            let entry = expected.entry(user_id).or_insert((i64::MIN, Vec::new()));
+            if millis > entry.0 {
+                *entry = (millis, events);
+            }
+        }
+    }
+    assert_eq!(expected.len(), TASKS * UPDATES_PER_TASK / 2 + SHARED_USERS);
+    for (user_id, (millis, events)) in &expected {
+        let stored = tracker.get(user_id).await.unwrap().unwrap_or_else(|| panic!("{user_id} was lost"));
+        assert_eq!(stored.timestamp, DateTime::from_timestamp_millis(1_714_564_800_000 + millis).unwrap(), "{user_id}");
+        assert_eq!(stored.events, set(events), "{user_id}");
+    }
+    for name in EventName::ALL {
+        let expected: Vec<&str> = expected
+            .iter()
+            .filter(|(_, (_, events))| events.contains(&name.as_str()))
+            .map(|(u, _)| u.as_str())
+            .collect();
+        assert_eq!(ids(&tracker.subscribers(name).await.unwrap()), expected, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_tasks_applying_a_thousand_updates_each_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("subs.db");
+    let tracker = Arc::new(SubscriptionTracker::new(SqliteStore::open(&path).unwrap()));
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let tracker = Arc::clone(&tracker);
+        tasks.push(tokio::spawn(async move {
+            let (mut updated, mut stale) = (0, 0);
+            for i in 0..UPDATES_PER_TASK {
+                let (user_id, millis, events) = concurrent_update(task, i);
+                let request = request(&user_id, at(millis), &format!("t{task}-{i}"), NA, &events);
+                match tracker.apply(&request).await.unwrap() {
+                    Outcome::Updated(change) => {
+                        // A user of the task's own is new on its only update.
+                        if is_own(i) {
+                            assert!(change.is_first_seen(), "{user_id}");
+                        }
+                        updated += 1;
+                    }
+                    Outcome::Stale(_) => {
+                        assert!(!is_own(i), "only shared users can be stale");
+                        stale += 1;
+                    }
+                }
+            }
+            (updated, stale)
+        }));
+    }
+    let mut applied = 0;
+    for task in tasks {
+        let (updated, stale) = task.await.unwrap();
+        applied += updated + stale;
+    }
+    assert_eq!(applied, TASKS * UPDATES_PER_TASK);
+    check_concurrent_result(&tracker).await;
+
+    // And all of it is in the file.
+    drop(tracker);
+    let reopened = SubscriptionTracker::new(SqliteStore::open(&path).unwrap());
+    check_concurrent_result(&reopened).await;
+}
