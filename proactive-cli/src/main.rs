@@ -55,6 +55,19 @@ enum Command {
         /// A file holding one envelope, or JSONL.
         path: String,
     },
+    /// Print the skill.json fragment for the events a skill publishes, or merge it into skill.json.
+    Manifest {
+        /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
+        #[arg(long = "event", value_name = "NAME", required = true)]
+        events: Vec<String>,
+        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL
+        /// (when merging, defaults to the one already in skill.json).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Merge into this skill.json in place, keeping every other key (idempotent).
+        #[arg(long, value_name = "SKILL_JSON")]
+        merge: Option<String>,
+    },
     /// Print the JSON Schema of one event's payload, or list the event names.
     Schema {
         /// An event name, such as `AMAZON.WeatherAlert.Activated`.
@@ -92,6 +105,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { format, paths } => validate(format, &paths),
         Command::Preview { locale, path } => preview(locale.as_deref(), &path),
+        Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
     };
@@ -196,6 +210,76 @@ fn preview(locale: Option<&str>, path: &str) -> u8 {
          (Alexa speaks the user's time zone), and numbers are spoken as words"
     );
     status
+}
+
+fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u8 {
+    use proactive_core::manifest::{EventsEndpoint, EventsManifest};
+
+    let existing = match merge.map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
+        Ok(text) => text,
+        Err((path, error)) => {
+            eprintln!("error: cannot read `{path}`: {error}");
+            return USAGE;
+        }
+    };
+    // Without --endpoint, a merge keeps the endpoint skill.json already has.
+    let current_uri = existing.as_deref().and_then(|text| {
+        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        value.pointer("/manifest/events/endpoint/uri")?.as_str().map(str::to_owned)
+    });
+    let Some(uri) = endpoint.map(str::to_owned).or(current_uri) else {
+        eprintln!("error: an events endpoint is required: pass --endpoint with a Lambda ARN or an https:// URL");
+        return USAGE;
+    };
+    let endpoint = match EventsEndpoint::new(&uri) {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return USAGE;
+        }
+    };
+    let mut manifest = EventsManifest::new(endpoint);
+    for name in events {
+        manifest = match manifest.publish_name(name) {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return USAGE;
+            }
+        };
+    }
+    match (merge, existing) {
+        (Some(path), Some(text)) => match manifest.merge_json(&text) {
+            Ok(merged) if merged == text => {
+                out!("{path}: already up to date");
+                OK
+            }
+            Ok(merged) => match std::fs::write(path, merged) {
+                Ok(()) => {
+                    out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
+                    OK
+                }
+                Err(error) => {
+                    eprintln!("error: cannot write `{path}`: {error}");
+                    USAGE
+                }
+            },
+            Err(error) => {
+                eprintln!("error: {path}: {error}");
+                USAGE
+            }
+        },
+        _ => match manifest.fragment() {
+            Ok(fragment) => {
+                out!("{}", serde_json::to_string_pretty(&fragment).unwrap_or_default());
+                OK
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                USAGE
+            }
+        },
+    }
 }
 
 fn schema(name: Option<&str>) -> u8 {

@@ -206,3 +206,70 @@ fn sandbox_subcommand_serves_until_stopped_and_prints_requests() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn manifest_prints_the_fragment() {
+    let out = run(
+        &[
+            "manifest",
+            "--event",
+            "AMAZON.OrderStatus.Updated",
+            "--event",
+            "AMAZON.WeatherAlert.Activated",
+            "--endpoint",
+            "https://skill.example.com/alexa",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let fragment: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(fragment["permissions"][0]["name"], "alexa::devices:all:notifications:write");
+    assert_eq!(fragment["events"]["publications"][1]["eventName"], "AMAZON.WeatherAlert.Activated");
+    assert_eq!(fragment["events"]["subscriptions"][0]["eventName"], "SKILL_PROACTIVE_SUBSCRIPTION_CHANGED");
+    assert_eq!(fragment["events"]["endpoint"]["uri"], "https://skill.example.com/alexa");
+}
+
+#[test]
+fn manifest_merges_in_place_idempotently() {
+    let skill = serde_json::json!({
+        "manifest": {
+            "publishingInformation": {"locales": {"en-US": {"name": "Owl Orders"}}},
+            "apis": {"custom": {"endpoint": {"uri": "arn:aws:lambda:us-east-1:1:function:owl"}}},
+            "permissions": [{"name": "alexa::profile:email:read"}],
+            "events": {"endpoint": {"uri": "arn:aws:lambda:us-east-1:1:function:owl"}}
+        }
+    });
+    let path = scratch("skill.json", &serde_json::to_string_pretty(&skill).unwrap());
+    let out = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated", "--merge", &path], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("merged"), "{}", out.stdout);
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(merged["manifest"]["publishingInformation"], skill["manifest"]["publishingInformation"]);
+    assert_eq!(merged["manifest"]["apis"], skill["manifest"]["apis"]);
+    let permissions: Vec<&str> =
+        merged["manifest"]["permissions"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(permissions, ["alexa::profile:email:read", "alexa::devices:all:notifications:write"]);
+    // The endpoint already in skill.json was kept.
+    assert_eq!(merged["manifest"]["events"]["endpoint"]["uri"], "arn:aws:lambda:us-east-1:1:function:owl");
+
+    let before = std::fs::read_to_string(&path).unwrap();
+    let again = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated", "--merge", &path], None);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("already up to date"), "{}", again.stdout);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+}
+
+#[test]
+fn manifest_errors_exit_2() {
+    let no_endpoint = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated"], None);
+    assert_eq!(no_endpoint.code, 2);
+    assert!(no_endpoint.stderr.contains("--endpoint"), "{}", no_endpoint.stderr);
+    let bad_endpoint =
+        run(&["manifest", "--event", "AMAZON.OrderStatus.Updated", "--endpoint", "http://insecure.example"], None);
+    assert_eq!(bad_endpoint.code, 2);
+    let bad_name = run(&["manifest", "--event", "AMAZON.Reminder.Created", "--endpoint", "https://x.example"], None);
+    assert_eq!(bad_name.code, 2);
+    assert!(bad_name.stderr.contains("unknown event name"));
+    let missing = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated", "--merge", "no/such/skill.json"], None);
+    assert_eq!(missing.code, 2);
+}
