@@ -735,8 +735,8 @@ fn range_hint(type_name: &str) -> &'static str {
     }
 }
 
-/// `a string`, `an object`, ...
-fn kind(value: &Value) -> &'static str {
+/// `a string`, `an object`, ...: what a JSON value is, for error messages.
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

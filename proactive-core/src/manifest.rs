@@ -365,15 +365,7 @@ fn add_named(items: &mut Vec<Value>, field: &str, value: &str) {
 }
 
 fn wrong_type(path: &'static str, expected: &'static str, found: &Value) -> ManifestError {
-    let found = match found {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
-    ManifestError::WrongType { path, expected, found }
+    ManifestError::WrongType { path, expected, found: crate::json::kind(found) }
 }
 
 #[cfg(test)]
