@@ -65,6 +65,8 @@
 //! and parses and writes RFC 3339 as Amazon expects.
 
 mod audience;
+#[cfg(feature = "client")]
+pub mod client;
 mod envelope;
 mod event;
 mod ids;
@@ -81,6 +83,8 @@ mod validate;
 pub use proactive_schemas as schemas;
 
 pub use audience::Audience;
+#[cfg(feature = "client")]
+pub use client::Client;
 pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
