@@ -32,7 +32,7 @@
 //!
 //! What it does, in order, for each envelope:
 //!
-//! - validates it with [`Envelope::validate_at`] (now): errors refuse to send
+//! - validates it with [`Envelope::validate_at`](crate::Envelope::validate_at) (now): errors refuse to send
 //!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`];
 //! - takes a token from the cache, or asks Login with Amazon for one (the
 //!   client-credentials grant, every form value percent-encoded); the cached token

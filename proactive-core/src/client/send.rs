@@ -107,7 +107,7 @@ impl Client {
             match &result {
                 Ok(accepted) => {
                     span.record("attempts", accepted.attempts).record("status", accepted.status);
-                    info!(
+                    debug!(
                         status = accepted.status,
                         request_id = accepted.request_id.as_deref(),
                         attempts = accepted.attempts,
@@ -160,9 +160,10 @@ impl Client {
                 .await;
             let (failure, retry_after) = match sent {
                 Err(error) => {
-                    maybe_delivered = true;
                     let timed_out = error.is_timeout().then_some(timeout);
                     let connect = error.is_connect();
+                    // Only a request that never connected cannot have been delivered.
+                    maybe_delivered |= !connect;
                     debug!(attempt, timed_out = timed_out.is_some(), connect, "no answer");
                     (SendError::Dispatch(DispatchError::new(timed_out, connect, attempt, Box::new(error))), None)
                 }

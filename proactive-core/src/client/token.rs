@@ -191,7 +191,10 @@ async fn fetch(source: Arc<TokenSource>, requests: Arc<AtomicU64>, generation: u
             tracing::Span::current().record("attempts", attempt);
             debug!(attempt, url = source.url.as_str(), "requesting an access token");
             let requested_at = Instant::now();
-            let (error, retry_after) = match request(&source, attempt).await {
+            // No attempt runs past the retry policy's time budget.
+            let remaining = source.retry.max_elapsed().saturating_sub(started.elapsed());
+            let timeout = source.timeout.min(remaining).max(Duration::from_millis(1));
+            let (error, retry_after) = match request(&source, attempt, timeout).await {
                 Answer::Token { header, lifetime } => {
                     tracing::Span::current().record("expires_in_secs", lifetime.as_secs());
                     info!(attempt, expires_in_secs = lifetime.as_secs(), "access token received");
@@ -228,7 +231,7 @@ enum Answer {
 }
 
 /// One token request and what its answer means.
-async fn request(source: &TokenSource, attempt: u32) -> Answer {
+async fn request(source: &TokenSource, attempt: u32, timeout: Duration) -> Answer {
     // Every value percent-encoded: a secret with `+`, `&`, `=` or `%` must survive.
     // (The body is handed to the HTTP stack, which cannot zeroize it.)
     let form = form_urlencoded::Serializer::new(String::new())
@@ -242,7 +245,7 @@ async fn request(source: &TokenSource, attempt: u32) -> Answer {
         .post(source.url.clone())
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded;charset=UTF-8")
         .header(ACCEPT, "application/json")
-        .timeout(source.timeout)
+        .timeout(timeout)
         .body(form)
         .send()
         .await;
