@@ -33,18 +33,21 @@ pub struct BulkOutcome {
 /// last. At most `concurrency` envelopes are in flight and only those are held,
 /// so memory does not grow with the input, and the input is read only as fast as
 /// sends finish. Dropping it cancels the sends in flight and reads no more input.
+///
+/// It lives as long as its input: `BulkSend<'static>` for owned input (which
+/// can be moved into a spawned task), or borrowing, as for `send_all(&vec, 16)`.
 #[must_use = "a bulk send does nothing unless its outcomes are polled"]
-pub struct BulkSend {
-    outcomes: BoxStream<'static, BulkOutcome>,
+pub struct BulkSend<'a> {
+    outcomes: BoxStream<'a, BulkOutcome>,
 }
 
-impl fmt::Debug for BulkSend {
+impl fmt::Debug for BulkSend<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BulkSend").finish_non_exhaustive()
     }
 }
 
-impl BulkSend {
+impl BulkSend<'_> {
     /// The next outcome, or `None` after the last (what `StreamExt::next` does,
     /// without importing it).
     pub async fn next(&mut self) -> Option<BulkOutcome> {
@@ -52,7 +55,7 @@ impl BulkSend {
     }
 }
 
-impl Stream for BulkSend {
+impl Stream for BulkSend<'_> {
     type Item = BulkOutcome;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkOutcome>> {
@@ -73,7 +76,7 @@ impl Client {
     /// may be endless or far larger than memory; it should not block (reading a
     /// file line by line is fine; for a source that waits, use
     /// [`send_stream`](Self::send_stream)). Items may be `Envelope`s or anything
-    /// that borrows as one (`Arc<Envelope>`, `Box<Envelope>`).
+    /// that borrows as one (`&Envelope`, `Arc<Envelope>`).
     ///
     /// ```no_run
     /// use proactive_core::client::{BulkSummary, Client};
@@ -89,20 +92,20 @@ impl Client {
     /// println!("{summary}");
     /// # }
     /// ```
-    pub fn send_all<I>(&self, envelopes: I, concurrency: usize) -> BulkSend
+    pub fn send_all<'a, I>(&self, envelopes: I, concurrency: usize) -> BulkSend<'a>
     where
         I: IntoIterator,
-        I::IntoIter: Send + 'static,
-        I::Item: Borrow<Envelope> + Send + 'static,
+        I::IntoIter: Send + 'a,
+        I::Item: Borrow<Envelope> + Send + 'a,
     {
         self.send_stream(stream::iter(envelopes), concurrency)
     }
 
     /// [`send_all`](Self::send_all) for a stream of envelopes (a queue, a channel).
-    pub fn send_stream<S>(&self, envelopes: S, concurrency: usize) -> BulkSend
+    pub fn send_stream<'a, S>(&self, envelopes: S, concurrency: usize) -> BulkSend<'a>
     where
-        S: Stream + Send + 'static,
-        S::Item: Borrow<Envelope> + Send + 'static,
+        S: Stream + Send + 'a,
+        S::Item: Borrow<Envelope> + Send + 'a,
     {
         let client = self.clone();
         let outcomes = envelopes

@@ -5,27 +5,38 @@
 //! pool and the token cache.
 //!
 //! ```no_run
-//! use proactive_core::client::{Client, Stage};
-//! use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+//! use proactive_core::client::{BulkSummary, Client, Stage};
 //! use proactive_core::schemas::WeatherAlertActivated;
-//! use proactive_core::{Audience, Envelope, Region};
+//! use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+//! use proactive_core::{Audience, Envelope, ReferenceId, Region};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::builder(
-//!     std::env::var("ALEXA_CLIENT_ID")?,
-//!     std::env::var("ALEXA_CLIENT_SECRET")?,
-//! )
-//! .region(Region::Europe)
-//! .stage(Stage::Live)
-//! .build()?;
+//! // The skill's "Alexa Skill Messaging" credentials (Permissions page).
+//! let client = Client::builder(std::env::var("ALEXA_CLIENT_ID")?, std::env::var("ALEXA_CLIENT_SECRET")?)
+//!     .region(Region::Europe) // or .api_endpoint(apiEndpoint of a skill request)
+//!     .stage(Stage::Live) // the default is Stage::Development
+//!     .build()?;
 //!
 //! let alert = WeatherAlertActivated::builder()
 //!     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
 //!     .build();
 //! let envelope = Envelope::builder(alert, Audience::Multicast).build();
 //!
+//! // One event: validated, then sent with retries.
 //! let accepted = client.send(&envelope).await?;
-//! println!("status {} after {} attempts", accepted.status(), accepted.attempts());
+//! println!("{} after {} attempt(s)", accepted.status(), accepted.attempts());
+//!
+//! // Many events: at most 16 in flight, one outcome per event, none lost.
+//! let envelopes = (0..1000).map(|_| Envelope { reference_id: ReferenceId::random(), ..envelope.clone() });
+//! let mut outcomes = client.send_all(envelopes, 16);
+//! let mut summary = BulkSummary::new();
+//! while let Some(outcome) = outcomes.next().await {
+//!     if let Err(error) = &outcome.result {
+//!         eprintln!("event {} ({}): {error}", outcome.index, outcome.reference_id);
+//!     }
+//!     summary.record(&outcome);
+//! }
+//! println!("{summary}; {} token request(s)", client.token_requests());
 //! # Ok(())
 //! # }
 //! ```

@@ -72,8 +72,12 @@ impl Client {
     /// An envelope with validation errors (including an `expiryTime` already
     /// past) is not sent: [`SendError::Invalid`]. Warnings are returned in
     /// [`Accepted::warnings`]. A 401 or 403 gets one more attempt with a new
-    /// token; 400, 409 and other 4xx are never retried, except that a 409 after an
-    /// attempt whose answer was lost means that attempt was delivered.
+    /// token, unless the token in use already drew a 401/403 right after it was
+    /// fetched: then the refusal is about the event (a Unicast user who has not
+    /// subscribed, say), and asking for yet another token would not help. 400,
+    /// 409 and other 4xx are never retried, except that a 409 after an attempt
+    /// whose answer was lost means that attempt was delivered
+    /// ([`Accepted::by_earlier_attempt`]).
     ///
     /// ```no_run
     /// # async fn run(client: proactive_core::client::Client, envelope: proactive_core::Envelope) {

@@ -126,3 +126,24 @@ async fn invalid_envelopes_and_refusals_get_their_outcome_too() {
     assert_eq!((summary.accepted, summary.invalid, summary.rejected, summary.failed), (2, 1, 1, 0));
     assert_eq!(summary.to_string(), "4 events: 2 accepted, 1 invalid, 1 rejected, 0 failed; 0 retries");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn borrowed_input_works_and_owned_input_can_be_spawned() {
+    let server = Server::start(|_, _| Reply::accepted("r")).await;
+    let client = server.client().build().unwrap();
+    let envelopes: Vec<_> = (0..10).map(|i| envelope(&format!("borrowed-{i}"))).collect();
+    let outcomes: Vec<_> = client.send_all(&envelopes, 4).collect().await;
+    assert_eq!(outcomes.len(), 10);
+
+    let owned = client.send_all((0..10).map(|i| envelope(&format!("spawned-{i}"))), 4);
+    let summary = tokio::spawn(async move {
+        let mut summary = BulkSummary::new();
+        let mut owned = owned;
+        while let Some(outcome) = owned.next().await {
+            summary.record(&outcome);
+        }
+        summary
+    });
+    assert_eq!(summary.await.unwrap().accepted, 10);
+    assert_eq!(server.log().events.len(), 20);
+}
