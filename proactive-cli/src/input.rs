@@ -1,11 +1,15 @@
 //! Reading envelopes from files: one JSON envelope per `.json` file, one per
 //! line in a `.jsonl` file, JSONL on standard input for `-`.
+//!
+//! A line written by `proactive send --failed` (`{"source", "error", "envelope"}`)
+//! is read as its envelope, so a file of failed events can be sent again as is.
 
 use std::io::Read;
 use std::path::Path;
 
 use proactive_core::Parsed;
-use proactive_core::json::parse_str;
+use proactive_core::json::{parse_str, parse_value};
+use serde_json::Value;
 
 /// One envelope read from an input, with where it came from.
 pub(crate) struct Item {
@@ -13,6 +17,8 @@ pub(crate) struct Item {
     pub(crate) file: String,
     /// The 1-based line, for JSONL input.
     pub(crate) line: Option<usize>,
+    /// The envelope as JSON, or the raw text when it is not JSON.
+    pub(crate) value: Value,
     /// The parse result and its report.
     pub(crate) parsed: Parsed,
 }
@@ -25,6 +31,27 @@ impl Item {
             None => self.file.clone(),
         }
     }
+
+    fn new(file: &str, line: Option<usize>, text: &str) -> Self {
+        let (value, parsed) = match serde_json::from_str::<Value>(text) {
+            // Not JSON: the reader's report gives the line and column.
+            Err(_) => (Value::String(text.to_owned()), parse_str(text)),
+            Ok(Value::Object(mut failed)) if is_failed_line(&failed) => {
+                let envelope = failed.remove("envelope").unwrap_or(Value::Null);
+                (envelope.clone(), parse_value(envelope))
+            }
+            Ok(value) => (value.clone(), parse_value(value)),
+        };
+        Self { file: file.to_owned(), line, value, parsed }
+    }
+}
+
+/// A line of `proactive send --failed` output.
+fn is_failed_line(object: &serde_json::Map<String, Value>) -> bool {
+    object.len() == 3
+        && object.contains_key("source")
+        && object.contains_key("error")
+        && object.contains_key("envelope")
 }
 
 /// Reads every envelope from `path`; an I/O error is returned as a message.
@@ -38,8 +65,7 @@ pub(crate) fn read(path: &str) -> Result<Vec<Item>, String> {
     if Path::new(path).extension().is_some_and(|ext| ext == "jsonl" || ext == "ndjson") {
         Ok(lines(path, &text))
     } else {
-        let parsed = parse_str(&text);
-        Ok(vec![Item { file: path.to_owned(), line: None, parsed }])
+        Ok(vec![Item::new(path, None, &text)])
     }
 }
 
@@ -48,6 +74,6 @@ fn lines(file: &str, text: &str) -> Vec<Item> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| Item { file: file.to_owned(), line: Some(i + 1), parsed: parse_str(line) })
+        .map(|(i, line)| Item::new(file, Some(i + 1), line))
         .collect()
 }

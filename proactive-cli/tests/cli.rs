@@ -273,3 +273,137 @@ fn manifest_errors_exit_2() {
     let missing = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated", "--merge", "no/such/skill.json"], None);
     assert_eq!(missing.code, 2);
 }
+
+#[test]
+fn send_to_the_sandbox_accepts_every_example_and_previews_it() {
+    let mut args = vec!["send", "--sandbox"];
+    args.extend(EXAMPLES);
+    let out = run(&args, None);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.lines().filter(|l| l.contains(": accepted (202, request sandbox-")).count(),
+        8,
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("  en-US: There is a tornado alert for your area. Provided by Example Weather Corp."));
+    let summary = out.stdout.lines().last().unwrap();
+    assert!(
+        summary.starts_with("8 events: 8 accepted, 0 rejected, 0 failed; 0 retries, 1 token request(s)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn send_json_summary_has_the_documented_shape() {
+    let out = run(&["send", "--sandbox", "--format", "json", "examples/events/weather_alert.json"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["total", "accepted", "rejected", "failed", "retries", "token_requests", "elapsed_ms"]);
+    assert_eq!((summary["total"].as_u64(), summary["accepted"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(summary["token_requests"], 1);
+}
+
+#[test]
+fn send_with_injected_failures_loses_nothing() {
+    let failed = scratch("failed.jsonl", "");
+    let out = run(
+        &[
+            "send",
+            "--sandbox",
+            "--sandbox-fail-rate",
+            "0.2",
+            "--max-attempts",
+            "1",
+            "--failed",
+            &failed,
+            "--format",
+            "json",
+            "examples/events/orders.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    let (accepted, failed_count) = (summary["accepted"].as_u64().unwrap(), summary["failed"].as_u64().unwrap());
+    assert!(failed_count > 0, "the sandbox injected no failure: {summary}");
+    assert_eq!(accepted + failed_count + summary["rejected"].as_u64().unwrap(), 300);
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&failed).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len() as u64, failed_count);
+    for line in &lines {
+        assert!(line["source"].as_str().unwrap().starts_with("examples/events/orders.jsonl:"));
+        assert!(line["error"]["message"].is_string());
+        assert!(line["envelope"]["referenceId"].is_string());
+    }
+    // The --failed file is itself valid input: sending it again delivers the rest.
+    let again = run(&["send", "--sandbox", "--format", "json", &failed], None);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let summary: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(summary["accepted"].as_u64(), Some(failed_count));
+}
+
+#[test]
+fn send_reads_stdin_and_refuses_invalid_events_without_sending_them() {
+    let good = std::fs::read_to_string("../examples/events/message_alert.json").unwrap().replace('\n', "");
+    let failed = scratch("invalid-failed.jsonl", "");
+    let out = run(&["send", "--sandbox", "--failed", &failed, "-"], Some(&format!("{good}\n{}\n", broken_example())));
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("-:1: accepted (202"), "{}", out.stdout);
+    assert!(out.stdout.contains("-:2: not sent, invalid:"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 events: 1 accepted, 1 rejected, 0 failed"), "{}", out.stdout);
+    let line: Value = serde_json::from_str(std::fs::read_to_string(&failed).unwrap().trim()).unwrap();
+    assert_eq!(line["source"], "-:2");
+    assert_eq!(line["error"]["stage"], "validation");
+    assert!(line["error"]["problems"][0].as_str().unwrap().contains("garbageTypes"));
+}
+
+#[test]
+fn send_needs_credentials_and_never_prints_the_secret() {
+    let no_credentials = proactive()
+        .args(["send", "examples/events/weather_alert.json"])
+        .env_remove("ALEXA_CLIENT_ID")
+        .env_remove("ALEXA_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(no_credentials.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_credentials.stderr).contains("ALEXA_CLIENT_ID"));
+
+    // Nothing listens on port 1: the token request fails; the secret must not appear anywhere.
+    let secret = "v3ry-s3cret+&=%value";
+    let out = proactive()
+        .args([
+            "send",
+            "--max-attempts",
+            "1",
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--token-url",
+            "http://127.0.0.1:1/auth/o2/token",
+        ])
+        .args(["--client-id", "amzn1.application-oa2-client.x", "examples/events/weather_alert.json"])
+        .env("ALEXA_CLIENT_SECRET", secret)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("not accepted"), "{stdout}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+
+    // A non-loopback plain-http endpoint is refused before any request.
+    let out = run(
+        &[
+            "send",
+            "--client-id",
+            "a",
+            "--client-secret",
+            "b",
+            "--endpoint",
+            "http://example.com",
+            "examples/events/weather_alert.json",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
