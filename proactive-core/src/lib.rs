@@ -3,6 +3,7 @@
 //! This crate re-exports the typed schemas ([`schemas`]) and adds the envelope
 //! Amazon receives, its validation, and the vocabulary the client builds on.
 
+pub mod __private;
 mod audience;
 mod envelope;
 mod event;
@@ -12,6 +13,7 @@ mod region;
 mod report;
 mod validate;
 
+pub use chrono;
 pub use proactive_schemas as schemas;
 
 pub use audience::Audience;
