@@ -21,5 +21,6 @@ pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EX
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use localized::{LocalizedAttributes, PerLocale};
+pub use proactive_derive::ProactiveEvent;
 pub use region::{Region, UnknownRegion};
 pub use report::{Problem, Report, Rule, Severity};
