@@ -4,6 +4,11 @@
 //! level per object of the schema, with each mapped field converted through a
 //! helper trait of `proactive_core::__private`. Those calls are spanned on the
 //! field's type, so a type that does not fit its path is reported there.
+//!
+//! Paths go through short aliases imported at the top of the `const _` block
+//! (`__schema::Availability`, `__Option::Some`): the proc macro runs unoptimized
+//! in debug builds and on every incremental rebuild, and its time grows with the
+//! number of tokens it writes.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -19,25 +24,32 @@ use crate::schema::{self, is_within};
 /// The impl, inside `const _: () = { ... };` so that nothing leaks into the user's module.
 pub(crate) fn expand(input: &Input, plan: &Plan) -> TokenStream {
     let krate = crate_path(input.attrs.krate.as_ref());
-    let mut generator = Generator { input, plan, krate: &krate, bindings: 0 };
+    let mut generator = Generator { input, plan, bindings: 0 };
     let ident = &input.original.ident;
     let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
-    let payload_ty = generator.schema_type(&format!("{}::{}", plan.schema.module, plan.schema.type_name));
+    let module = Ident::new(plan.schema.module, Span::call_site());
+    let payload_ty = generator.schema_type(plan.schema.type_name);
     let payload = generator.payload();
     let localized_attributes = generator.localized_attributes();
     let check = generator.check();
     quote! {
         #[doc(hidden)]
+        #[allow(unused_imports)]
         const _: () = {
+            use #krate as __proactive;
+            use __proactive::__private;
+            use __proactive::schemas::#module as __schema;
+            use ::core::option::Option as __Option;
+
             #[automatically_derived]
-            impl #impl_generics #krate::ProactiveEvent for #ident #ty_generics #where_clause {
-                fn event_name(&self) -> #krate::schemas::EventName {
-                    <#payload_ty as #krate::schemas::EventPayload>::NAME
+            impl #impl_generics __proactive::ProactiveEvent for #ident #ty_generics #where_clause {
+                fn event_name(&self) -> __proactive::schemas::EventName {
+                    <#payload_ty as __proactive::schemas::EventPayload>::NAME
                 }
 
-                fn to_event(&self) -> #krate::schemas::AnyEvent {
+                fn to_event(&self) -> __proactive::schemas::AnyEvent {
                     let payload: #payload_ty = #payload;
-                    #krate::schemas::EventPayload::into_any(payload)
+                    __proactive::schemas::EventPayload::into_any(payload)
                 }
 
                 #localized_attributes
@@ -67,7 +79,6 @@ enum Value {
 struct Generator<'g, 'a> {
     input: &'g Input<'a>,
     plan: &'g Plan,
-    krate: &'g TokenStream,
     /// How many local bindings have been named so far.
     bindings: usize,
 }
@@ -76,7 +87,7 @@ impl Generator<'_, '_> {
     /// The payload struct literal.
     fn payload(&mut self) -> TokenStream {
         let schema = self.plan.schema;
-        match self.object(&format!("{}::{}", schema.module, schema.type_name), schema.fields) {
+        match self.object(schema.type_name, schema.fields) {
             Value::Always(payload) => payload,
             // `check` refuses an `Option` field unless an optional path is on its way.
             Value::Maybe(_) => panic!("the payload of `{}` came out optional", schema.name),
@@ -103,10 +114,10 @@ impl Generator<'_, '_> {
         for child in children {
             let member = Ident::new(child.ident, Span::call_site());
             match self.node(child) {
-                None => inits.push(quote!(#member: ::core::option::Option::None)),
+                None => inits.push(quote!(#member: __Option::None)),
                 Some(Value::Always(expr)) => {
                     any_always = true;
-                    let expr = if child.required { expr } else { quote!(::core::option::Option::Some(#expr)) };
+                    let expr = if child.required { expr } else { quote!(__Option::Some(#expr)) };
                     inits.push(quote!(#member: #expr));
                 }
                 Some(Value::Maybe(expr)) => {
@@ -127,8 +138,8 @@ impl Generator<'_, '_> {
             Value::Maybe(quote!({
                 #(#lets)*
                 match (#(#required_maybe,)*) {
-                    (#(::core::option::Option::Some(#required_maybe),)*) => ::core::option::Option::Some(#literal),
-                    _ => ::core::option::Option::None,
+                    (#(__Option::Some(#required_maybe),)*) => __Option::Some(#literal),
+                    _ => __Option::None,
                 }
             }))
         } else if any_always || optional_maybe.is_empty() {
@@ -136,10 +147,10 @@ impl Generator<'_, '_> {
         } else {
             Value::Maybe(quote!({
                 #(#lets)*
-                if #(::core::option::Option::is_some(&#optional_maybe))||* {
-                    ::core::option::Option::Some(#literal)
+                if #(__Option::is_some(&#optional_maybe))||* {
+                    __Option::Some(#literal)
                 } else {
-                    ::core::option::Option::None
+                    __Option::None
                 }
             }))
         }
@@ -154,9 +165,15 @@ impl Generator<'_, '_> {
         let field = &self.input.fields[index];
         let member = field.member;
         if field.option_inner.is_some() {
+            // A `match` rather than `Option::map` with a closure: no closure type and
+            // no generic instantiation per field, which keeps derived structs cheap
+            // to compile.
             let value = self.convert(node, index, quote!(value));
             Value::Maybe(quote! {
-                ::core::option::Option::map(::core::option::Option::as_ref(&self.#member), |value| #value)
+                match &self.#member {
+                    __Option::Some(value) => __Option::Some(#value),
+                    __Option::None => __Option::None,
+                }
             })
         } else {
             Value::Always(self.convert(node, index, quote!(&self.#member)))
@@ -168,17 +185,16 @@ impl Generator<'_, '_> {
     /// type: that is where a type that does not fit is reported.
     fn convert(&self, node: &table::Field, index: usize, arg: TokenStream) -> TokenStream {
         let ty: &Type = self.input.fields[index].value_ty();
-        let private = self.private();
         let span = ty.span();
         match &node.kind {
             Kind::Text if node.localizable => {
                 let key = &self.plan.keys[&index];
-                quote_spanned!(span=> <#ty as #private::LocalizableText>::localized_text(#arg, #key))
+                quote_spanned!(span=> <#ty as __private::LocalizableText>::localized_text(#arg, #key))
             }
-            Kind::Text => quote_spanned!(span=> <#ty as #private::Text>::text(#arg)),
+            Kind::Text => quote_spanned!(span=> <#ty as __private::Text>::text(#arg)),
             _ => {
                 let target = self.target_type(node);
-                quote_spanned!(span=> <#ty as #private::Fits<#target>>::fit(#arg))
+                quote_spanned!(span=> <#ty as __private::Fits<#target>>::fit(#arg))
             }
         }
     }
@@ -195,17 +211,13 @@ impl Generator<'_, '_> {
                 let ty = Ident::new(type_name, Span::call_site());
                 quote!(#ty)
             }
-            Kind::DateTime => {
-                let krate = self.krate;
-                quote!(#krate::chrono::DateTime<#krate::chrono::Utc>)
-            }
+            Kind::DateTime => quote!(__proactive::chrono::DateTime<__proactive::chrono::Utc>),
             Kind::Text => panic!("text at `{}` has no `Fits` target", node.path),
         }
     }
 
     /// A constant's value, already checked against `node`.
     fn constant(&self, node: &table::Field, constant: &Constant) -> TokenStream {
-        let krate = self.krate;
         let variant = |type_name: &str, values: &[table::EnumValue], wire: &str| {
             let value = values.iter().find(|value| value.wire == wire).expect("checked against the table");
             let ty = self.schema_type(type_name);
@@ -219,7 +231,7 @@ impl Generator<'_, '_> {
                 quote!(::std::vec![#(#items),*])
             }
             (Kind::Text, ConstantValue::Str(lit)) if node.localizable => {
-                quote!(#krate::schemas::LocalizedText::from_wire(#lit))
+                quote!(__proactive::schemas::LocalizedText::from_wire(#lit))
             }
             (Kind::Text, ConstantValue::Str(lit)) => quote!(::std::string::String::from(#lit)),
             (Kind::Integer { type_name, .. }, ConstantValue::Int { lit, negative, .. }) => {
@@ -240,15 +252,13 @@ impl Generator<'_, '_> {
         if self.plan.keys.is_empty() {
             return TokenStream::new();
         }
-        let krate = self.krate;
-        let private = self.private();
         let entries = self.plan.keys.iter().map(|(index, key)| {
             let per_locale = self.per_locale(*index);
-            quote!(#private::localize(&mut attributes, #key, #per_locale);)
+            quote!(__private::localize(&mut attributes, #key, #per_locale);)
         });
         quote! {
-            fn localized_attributes(&self) -> #krate::LocalizedAttributes {
-                let mut attributes = #krate::LocalizedAttributes::new();
+            fn localized_attributes(&self) -> __proactive::LocalizedAttributes {
+                let mut attributes = __proactive::LocalizedAttributes::new();
                 #(#entries)*
                 attributes
             }
@@ -258,8 +268,6 @@ impl Generator<'_, '_> {
     /// `check()`: per-locale fields cover the same locales; an optional object is
     /// not silently dropped while some of its fields are set.
     fn check(&self) -> TokenStream {
-        let krate = self.krate;
-        let private = self.private();
         let mut checks = Vec::new();
         if self.plan.keys.len() > 1 {
             let fields = self.plan.keys.keys().map(|index| {
@@ -268,7 +276,7 @@ impl Generator<'_, '_> {
                 let per_locale = self.per_locale(*index);
                 quote!((#name, #path, #per_locale))
             });
-            checks.push(quote!(#private::check_locale_coverage(report, &[#(#fields),*]);));
+            checks.push(quote!(__private::check_locale_coverage(report, &[#(#fields),*]);));
         }
         for object in schema::all_fields(self.plan.schema) {
             if let Some(check) = self.partial_object_check(object) {
@@ -279,7 +287,7 @@ impl Generator<'_, '_> {
             return TokenStream::new();
         }
         quote! {
-            fn check(&self, report: &mut #krate::Report) {
+            fn check(&self, report: &mut __proactive::Report) {
                 #(#checks)*
             }
         }
@@ -304,7 +312,7 @@ impl Generator<'_, '_> {
                     let field = &self.input.fields[*index];
                     let member = field.member;
                     let present = if field.option_inner.is_some() {
-                        quote!(::core::option::Option::is_some(&self.#member))
+                        quote!(__Option::is_some(&self.#member))
                     } else {
                         quote!(true)
                     };
@@ -318,19 +326,22 @@ impl Generator<'_, '_> {
         if required.is_empty() || required.len() + others.len() < 2 {
             return None;
         }
-        let private = self.private();
         let path = object.path;
-        Some(quote!(#private::check_partial_object(report, #path, &[#(#required),*], &[#(#others),*]);))
+        Some(quote!(__private::check_partial_object(report, #path, &[#(#required),*], &[#(#others),*]);))
     }
 
     /// An `Option<&PerLocale>` expression for a field on a localized path.
     fn per_locale(&self, index: usize) -> TokenStream {
         let field = &self.input.fields[index];
         let (member, ty) = (field.member, field.value_ty());
-        let private = self.private();
-        let method = quote_spanned!(ty.span()=> <#ty as #private::LocalizableText>::per_locale);
+        let method = quote_spanned!(ty.span()=> <#ty as __private::LocalizableText>::per_locale);
         if field.option_inner.is_some() {
-            quote!(::core::option::Option::and_then(::core::option::Option::as_ref(&self.#member), #method))
+            quote! {
+                match &self.#member {
+                    __Option::Some(value) => #method(value),
+                    __Option::None => __Option::None,
+                }
+            }
         } else {
             quote!(#method(&self.#member))
         }
@@ -345,16 +356,11 @@ impl Generator<'_, '_> {
             .expect("a keyed field maps a path")
     }
 
-    /// `<crate>::schemas::media_content_available::Availability` from a table type name.
+    /// `__schema::Availability` from a table type name (`media_content_available::Availability`
+    /// or, for the payload, `MediaContentAvailable`): every type of a schema is in its module.
     fn schema_type(&self, type_name: &str) -> TokenStream {
-        let krate = self.krate;
-        let segments = type_name.split("::").map(|segment| Ident::new(segment, Span::call_site()));
-        quote!(#krate::schemas #(::#segments)*)
-    }
-
-    fn private(&self) -> TokenStream {
-        let krate = self.krate;
-        quote!(#krate::__private)
+        let name = Ident::new(schema::last_segment(type_name), Span::call_site());
+        quote!(__schema::#name)
     }
 
     /// A fresh local name.
