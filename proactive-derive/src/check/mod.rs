@@ -350,3 +350,107 @@ impl<'c> Checker<'c, '_> {
         }
     }
 }
+
+/// The cheap layer below the trybuild cases (darling's `accrue_errors` tests):
+/// which errors, and how many, a struct gets.
+#[cfg(test)]
+mod tests {
+    use syn::DeriveInput;
+
+    use super::*;
+
+    /// Every error message for `input`, in order.
+    fn errors_of(input: DeriveInput) -> Vec<String> {
+        let cx = Ctxt::new();
+        if let Some(input) = Input::from_ast(&cx, &input) {
+            let plan = check(&cx, &input);
+            assert_eq!(plan.is_some(), cx.error_count() == 0);
+        }
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|error| error.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_complete_mapping_has_no_error() {
+        let errors = errors_of(syn::parse_quote! {
+            #[proactive(schema = "AMAZON.MediaContent.Available", constant(path = "content.contentType", value = "EPISODE"))]
+            struct Episode<'a, T> {
+                #[proactive(path = "content.name")] title: PerLocale,
+                #[proactive(path = "availability.startTime")] airs: DateTime<Utc>,
+                #[proactive(path = "availability.method")] method: AvailabilityMethod,
+                #[proactive(path = "availability.provider.name", key = "network")] network: Option<&'a T>,
+                #[proactive(skip)] id: u64,
+            }
+        });
+        assert_eq!(errors, Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_mistake_is_reported_once() {
+        let errors = errors_of(syn::parse_quote! {
+            #[proactive(schema = "AMAZON.MediaContent.Available", constant(path = "availability.method", value = "STREM"))]
+            struct Episode {
+                #[proactive(path = "content.nmae")] title: PerLocale,
+                #[proactive(path = "content.contentType")] kind: PerLocale,
+                #[proactive(path = "availability.startTime")] airs: Option<DateTime<Utc>>,
+                unmapped: u8,
+            }
+        });
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert!(errors[0].starts_with("field `unmapped` is not mapped"), "{}", errors[0]);
+        assert!(errors[1].contains("did you mean `content.name`?"), "{}", errors[1]);
+        assert!(errors[2].starts_with("per-locale text on `content.contentType`"), "{}", errors[2]);
+        assert!(errors[3].starts_with("`availability.startTime` is required, so its field cannot be an `Option`"));
+        assert!(errors[4].contains("did you mean `STREAM`?"), "{}", errors[4]);
+    }
+
+    /// What seems missing may be in a broken attribute: it is not reported on top.
+    #[test]
+    fn broken_attributes_do_not_cascade() {
+        let errors = errors_of(syn::parse_quote! {
+            #[proactive(schema = "AMAZON.WeatherAlert.Activated")]
+            struct Alert {
+                #[proactive(pth = "weatherAlert.alertType")] kind: WeatherAlertType,
+            }
+        });
+        assert_eq!(errors, ["unknown proactive field attribute `pth`; did you mean `path`?"]);
+        let errors = errors_of(syn::parse_quote! {
+            #[proactive(schem = "AMAZON.WeatherAlert.Activated")]
+            struct Alert {
+                #[proactive(path = "weatherAlert.alertType")] kind: WeatherAlertType,
+            }
+        });
+        assert_eq!(errors, ["unknown proactive container attribute `schem`; did you mean `schema`?"]);
+    }
+
+    #[test]
+    fn an_optional_object_that_a_field_fills_needs_its_required_paths() {
+        let errors = errors_of(syn::parse_quote! {
+            #[proactive(
+                schema = "AMAZON.Occasion.Updated",
+                constant(path = "state.confirmationStatus", value = "CONFIRMED"),
+                constant(path = "occasion.occasionType", value = "APPOINTMENT"),
+            )]
+            struct Appointment {
+                #[proactive(path = "occasion.subject")] subject: String,
+                #[proactive(path = "occasion.provider.name")] provider: String,
+                #[proactive(path = "occasion.bookingTime")] at: DateTime<Utc>,
+            }
+        });
+        assert_eq!(errors, Vec::<String>::new());
+        let errors = errors_of(syn::parse_quote! {
+            #[proactive(schema = "AMAZON.SportsEvent.Updated")]
+            struct Score {
+                #[proactive(path = "update.scoreEarned")] points: Option<u32>,
+            }
+        });
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(
+            errors[0]
+                .starts_with("missing required paths of `AMAZON.SportsEvent.Updated`: `sportsEvent.eventLeague.name`")
+        );
+        assert!(errors[1].starts_with("missing `update.teamName`: `update` is present because field `points`"));
+    }
+}
