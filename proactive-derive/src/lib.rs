@@ -35,7 +35,7 @@ use crate::ctxt::Ctxt;
 /// onto the paths of one of Amazon's event schemas.
 ///
 /// ```
-/// use chrono::{DateTime, Utc};
+/// use proactive_core::chrono::{DateTime, Utc};
 /// use proactive_core::{Audience, Envelope, PerLocale, ProactiveEvent};
 ///
 /// #[derive(ProactiveEvent)]
