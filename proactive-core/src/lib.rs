@@ -64,6 +64,7 @@
 //! widely used date-time crate, has first-class `serde` and `schemars` support,
 //! and parses and writes RFC 3339 as Amazon expects.
 
+pub mod __private;
 mod audience;
 #[cfg(feature = "client")]
 pub mod client;
@@ -80,6 +81,7 @@ pub mod subscription;
 mod suggest;
 mod validate;
 
+pub use chrono;
 pub use proactive_schemas as schemas;
 
 pub use audience::Audience;
@@ -91,5 +93,6 @@ pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, Referenc
 pub use json::Parsed;
 pub use localized::{LocalizedAttributes, PerLocale};
 pub use preview::Preview;
+pub use proactive_derive::ProactiveEvent;
 pub use region::{Region, UnknownRegion};
 pub use report::{Problem, Report, Rule, Severity};

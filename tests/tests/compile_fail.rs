@@ -8,4 +8,8 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/builder/*.rs");
+    // One folder per kind of mistake in `#[derive(ProactiveEvent)]`.
+    t.compile_fail("tests/ui/derive/*/*.rs");
+    // Derived structs that must compile without a warning under strict lints.
+    t.pass("tests/ui/derive-pass/*.rs");
 }

@@ -1,0 +1,13 @@
+use proactive_core::{PerLocale, ProactiveEvent};
+
+#[derive(ProactiveEvent)]
+#[proactive(
+    schema = "AMAZON.WeatherAlert.Activated",
+    constant(path = "weatherAlert.alertType", value = "TORNADO")
+)]
+struct Alert {
+    #[proactive(path = "weatherAlert.source", key)]
+    source: PerLocale,
+}
+
+fn main() {}

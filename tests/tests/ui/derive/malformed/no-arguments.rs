@@ -1,0 +1,7 @@
+use proactive_core::ProactiveEvent;
+
+#[derive(ProactiveEvent)]
+#[proactive]
+struct Tornado;
+
+fn main() {}

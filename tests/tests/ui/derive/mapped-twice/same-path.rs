@@ -1,0 +1,15 @@
+use proactive_core::schemas::weather_alert_activated::WeatherAlertType;
+use proactive_core::ProactiveEvent;
+
+#[derive(ProactiveEvent)]
+#[proactive(schema = "AMAZON.WeatherAlert.Activated")]
+struct Alert {
+    #[proactive(path = "weatherAlert.alertType")]
+    kind: WeatherAlertType,
+    #[proactive(path = "weatherAlert.source")]
+    source: String,
+    #[proactive(path = "weatherAlert.source")]
+    provider: String,
+}
+
+fn main() {}

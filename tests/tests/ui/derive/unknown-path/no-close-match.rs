@@ -1,0 +1,13 @@
+use proactive_core::ProactiveEvent;
+
+#[derive(ProactiveEvent)]
+#[proactive(
+    schema = "AMAZON.WeatherAlert.Activated",
+    constant(path = "weatherAlert.alertType", value = "TORNADO")
+)]
+struct Alert {
+    #[proactive(path = "temperature")]
+    celsius: i32,
+}
+
+fn main() {}

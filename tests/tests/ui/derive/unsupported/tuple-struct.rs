@@ -1,0 +1,7 @@
+use proactive_core::ProactiveEvent;
+
+#[derive(ProactiveEvent)]
+#[proactive(schema = "AMAZON.WeatherAlert.Activated")]
+struct Alert(String);
+
+fn main() {}
