@@ -198,7 +198,8 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
         ),
         Format::Text => {
             out!(
-                "{total} events: {} accepted, {rejected} rejected, {} failed; {} retries, {} token request(s), {elapsed_ms} ms{}",
+                "{total} event{}: {} accepted, {rejected} rejected, {} failed; {} retries, {} token request(s), {elapsed_ms} ms{}",
+                if total == 1 { "" } else { "s" },
                 summary.accepted,
                 summary.failed,
                 summary.retries,
