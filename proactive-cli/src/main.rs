@@ -57,48 +57,7 @@ enum Command {
         path: String,
     },
     /// Validate, preview and send envelopes to Amazon (or to an embedded sandbox).
-    Send {
-        /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
-        #[arg(required = true)]
-        paths: Vec<String>,
-        /// The skill's Alexa Skill Messaging client id [env: ALEXA_CLIENT_ID].
-        #[arg(long)]
-        client_id: Option<String>,
-        /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
-        #[arg(long)]
-        client_secret: Option<String>,
-        /// The region of the users: na, eu or fe.
-        #[arg(long, default_value = "na")]
-        region: proactive_core::Region,
-        /// development (testers subscribed in the Alexa app) or live (after certification).
-        #[arg(long, default_value = "development")]
-        stage: proactive_core::client::Stage,
-        /// Send to this base URL instead of the region's host.
-        #[arg(long)]
-        endpoint: Option<String>,
-        /// Get tokens from this URL instead of Login with Amazon.
-        #[arg(long)]
-        token_url: Option<String>,
-        /// How many events are in flight at once.
-        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
-        concurrency: u16,
-        /// Attempts per event, retries included (429, 5xx, timeouts, dropped connections).
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
-        max_attempts: u32,
-        /// Write every event that was not accepted to this file, as JSONL with its error
-        /// (the file can be sent again as is).
-        #[arg(long, value_name = "PATH")]
-        failed: Option<String>,
-        /// Start an embedded sandbox and send to it: no credentials needed.
-        #[arg(long)]
-        sandbox: bool,
-        /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
-        #[arg(long, default_value_t = 0.0, requires = "sandbox")]
-        sandbox_fail_rate: f64,
-        /// Output format of the summary.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Send(send::SendArgs),
     /// Print the skill.json fragment for the events a skill publishes, or merge it into skill.json.
     Manifest {
         /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
@@ -149,35 +108,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { format, paths } => validate(format, &paths),
         Command::Preview { locale, path } => preview(locale.as_deref(), &path),
-        Command::Send {
-            paths,
-            client_id,
-            client_secret,
-            region,
-            stage,
-            endpoint,
-            token_url,
-            concurrency,
-            max_attempts,
-            failed,
-            sandbox,
-            sandbox_fail_rate,
-            format,
-        } => send::run(send::SendArgs {
-            paths,
-            client_id,
-            client_secret,
-            region,
-            stage,
-            endpoint,
-            token_url,
-            concurrency: usize::from(concurrency),
-            max_attempts,
-            failed,
-            sandbox,
-            sandbox_fail_rate,
-            format,
-        }),
+        Command::Send(args) => send::run(args),
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
@@ -378,13 +309,7 @@ fn sandbox(port: u16, fail_rate: f64) -> u8 {
         eprintln!("error: --fail-rate must be between 0 and 1");
         return USAGE;
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return USAGE;
-        }
-    };
+    let Some(runtime) = runtime() else { return USAGE };
     runtime.block_on(async {
         let config = proactive_sandbox::SandboxConfig::new()
             .faults(proactive_sandbox::Faults::failing(fail_rate))
@@ -405,4 +330,16 @@ fn sandbox(port: u16, fail_rate: f64) -> u8 {
         let _ = tokio::signal::ctrl_c().await;
         OK
     })
+}
+
+/// The async runtime for the commands that talk HTTP; `None` (reported) when the
+/// system cannot start one.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => Some(runtime),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            None
+        }
+    }
 }

@@ -13,20 +13,48 @@ use crate::input::{self, Item};
 use crate::{Format, INVALID, OK, USAGE};
 
 /// Every option of `proactive send`.
+#[derive(clap::Args)]
 pub(crate) struct SendArgs {
-    pub(crate) paths: Vec<String>,
-    pub(crate) client_id: Option<String>,
-    pub(crate) client_secret: Option<String>,
-    pub(crate) region: Region,
-    pub(crate) stage: Stage,
-    pub(crate) endpoint: Option<String>,
-    pub(crate) token_url: Option<String>,
-    pub(crate) concurrency: usize,
-    pub(crate) max_attempts: u32,
-    pub(crate) failed: Option<String>,
-    pub(crate) sandbox: bool,
-    pub(crate) sandbox_fail_rate: f64,
-    pub(crate) format: Format,
+    /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// The skill's Alexa Skill Messaging client id [env: ALEXA_CLIENT_ID].
+    #[arg(long)]
+    client_id: Option<String>,
+    /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
+    #[arg(long)]
+    client_secret: Option<String>,
+    /// The region of the users: na, eu or fe.
+    #[arg(long, default_value = "na")]
+    region: Region,
+    /// development (testers subscribed in the Alexa app) or live (after certification).
+    #[arg(long, default_value = "development")]
+    stage: Stage,
+    /// Send to this base URL instead of the region's host.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Get tokens from this URL instead of Login with Amazon.
+    #[arg(long)]
+    token_url: Option<String>,
+    /// How many events are in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
+    /// Attempts per event, retries included (429, 5xx, timeouts, dropped connections).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    max_attempts: u32,
+    /// Write every event that was not accepted to this file, as JSONL with its error
+    /// (the file can be sent again as is).
+    #[arg(long, value_name = "PATH")]
+    failed: Option<String>,
+    /// Start an embedded sandbox and send to it: no credentials needed.
+    #[arg(long)]
+    sandbox: bool,
+    /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
+    #[arg(long, default_value_t = 0.0, requires = "sandbox")]
+    sandbox_fail_rate: f64,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 /// Per-event lines are printed for small inputs; larger ones print only problems.
@@ -51,13 +79,7 @@ pub(crate) fn run(args: SendArgs) -> u8 {
         eprintln!("error: --sandbox-fail-rate must be between 0 and 1");
         return USAGE;
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return USAGE;
-        }
-    };
+    let Some(runtime) = crate::runtime() else { return USAGE };
     runtime.block_on(send(args, items))
 }
 
@@ -132,7 +154,7 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
 
     let positions: Vec<usize> = to_send.iter().map(|(index, _)| *index).collect();
     let envelopes: Vec<Envelope> = to_send.into_iter().map(|(_, envelope)| envelope).collect();
-    let mut outcomes = client.send_all(envelopes, args.concurrency);
+    let mut outcomes = client.send_all(envelopes, usize::from(args.concurrency));
     let mut summary = BulkSummary::new();
     while let Some(outcome) = outcomes.next().await {
         summary.record(&outcome);
