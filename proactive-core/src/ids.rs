@@ -109,26 +109,10 @@ impl ReferenceId {
         Ok(Self(id.to_owned()))
     }
 
-    /// A fresh reference id: 32 hexadecimal digits from the system's random
-    /// source, mixed with the time and a process-wide counter so that two ids
-    /// made in the same process never repeat.
+    /// A fresh reference id: a random (v4) UUID as 32 hexadecimal digits, which
+    /// fit Amazon's charset and never repeat in practice.
     pub fn random() -> Self {
-        use std::collections::hash_map::RandomState;
-        use std::hash::{BuildHasher, Hasher};
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let mut halves = [0u64; 2];
-        for (i, half) in halves.iter_mut().enumerate() {
-            // RandomState is seeded from the OS's random source once per process.
-            let mut hasher = RandomState::new().build_hasher();
-            hasher.write_u128(nanos);
-            hasher.write_u64(count);
-            hasher.write_usize(i);
-            *half = hasher.finish();
-        }
-        Self(format!("{:016x}{:016x}", halves[0], halves[1]))
+        Self(uuid::Uuid::new_v4().simple().to_string())
     }
 }
 
