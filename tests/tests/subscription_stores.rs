@@ -141,6 +141,34 @@ async fn reports_changes_and_stale_requests<S: SubscriptionStore>(store: S) {
     assert_eq!(tracker.get(&user("nobody")).await.unwrap(), None);
 }
 
+/// Deleting a user on any store: gone from `get` and from every event's subscribers.
+async fn delete_forgets_a_user<S: SubscriptionStore>(store: S) {
+    let alice = user("alice");
+    let bob = user("bob");
+    let tracker = SubscriptionTracker::new(store);
+    tracker.apply(&request(&alice, at(100), "a1", NA, &[WEATHER, TRASH])).await.unwrap();
+    tracker.apply(&request(&bob, at(100), "b1", NA, &[WEATHER])).await.unwrap();
+    let store = tracker.store();
+    let removed = store.delete(&alice).await.unwrap().expect("alice was stored");
+    assert_eq!(removed.events, set(&[WEATHER, TRASH]));
+    assert_eq!(store.get(&alice).await.unwrap(), None);
+    assert_eq!(ids(&store.subscribers(&SubscribedEvent::new(WEATHER)).await.unwrap()), [bob.as_str()]);
+    assert!(store.subscribers(&SubscribedEvent::new(TRASH)).await.unwrap().is_empty());
+    assert_eq!(store.delete(&alice).await.unwrap(), None, "deleting twice finds nothing the second time");
+    assert!(store.get(&bob).await.unwrap().is_some(), "other users are kept");
+}
+
+#[tokio::test]
+async fn memory_store_deletes_a_user() {
+    delete_forgets_a_user(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_deletes_a_user() {
+    let dir = tempfile::tempdir().unwrap();
+    delete_forgets_a_user(SqliteStore::open(dir.path().join("subs.db")).unwrap()).await;
+}
+
 #[tokio::test]
 async fn memory_store_reports_changes_and_stale_requests() {
     reports_changes_and_stale_requests(MemoryStore::new()).await;

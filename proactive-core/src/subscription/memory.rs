@@ -71,6 +71,19 @@ impl Inner {
         Applied::Stored { previous }
     }
 
+    fn delete(&mut self, user_id: &UserId) -> Option<UserSubscriptions> {
+        let removed = self.users.remove(user_id)?;
+        for event in &removed.events {
+            if let Some(users) = self.by_event.get_mut(event) {
+                users.remove(user_id);
+                if users.is_empty() {
+                    self.by_event.remove(event);
+                }
+            }
+        }
+        Some(removed)
+    }
+
     fn subscribers(&self, event: &SubscribedEvent) -> Vec<Subscriber> {
         let Some(users) = self.by_event.get(event) else {
             return Vec::new();
@@ -94,6 +107,10 @@ impl SubscriptionStore for MemoryStore {
 
     async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
         Ok(self.lock().subscribers(event))
+    }
+
+    async fn delete(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+        Ok(self.lock().delete(user_id))
     }
 }
 
@@ -125,5 +142,18 @@ mod tests {
         assert!(inner.by_event.is_empty());
         drop(inner);
         assert_eq!(store.len(), 1, "a user subscribed to nothing is kept");
+    }
+
+    #[test]
+    fn delete_takes_the_user_out_of_the_index() {
+        let store = MemoryStore::new();
+        let mut inner = store.lock();
+        inner.apply(state(1, &["a", "b"]));
+        let removed = inner.delete(&UserId::new("amzn1.ask.account.A").unwrap()).expect("the user was stored");
+        assert_eq!(removed.events.len(), 2);
+        assert!(inner.by_event.is_empty(), "no event keeps a deleted user");
+        assert!(inner.delete(&removed.user_id).is_none(), "a second delete finds nothing");
+        drop(inner);
+        assert!(store.is_empty());
     }
 }

@@ -276,6 +276,25 @@ impl SubscriptionStore for SqliteStore {
         })
         .await
     }
+
+    async fn delete(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+        let store = self.clone();
+        let user_id = user_id.clone();
+        self.run(move |connection| {
+            let write = |e| store.error("delete a user", e);
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
+            let previous = load(&transaction, &user_id, &store.path)?;
+            if previous.is_some() {
+                // The subscriptions go with the user row (`ON DELETE CASCADE`).
+                transaction
+                    .execute("DELETE FROM proactive_users WHERE user_id = ?1", [user_id.as_str()])
+                    .map_err(write)?;
+                transaction.commit().map_err(write)?;
+            }
+            Ok(previous)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

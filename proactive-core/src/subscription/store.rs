@@ -110,6 +110,14 @@ pub trait SubscriptionStore: Send + Sync {
 
     /// Every user subscribed to `event`, sorted by user id.
     fn subscribers(&self, event: &SubscribedEvent) -> impl Future<Output = Result<Vec<Subscriber>, StoreError>> + Send;
+
+    /// Forgets `user_id` entirely: its state and every subscription. Returns the
+    /// state it removed, `None` when the store held nothing for that user.
+    ///
+    /// For the skill lifecycle: a user who disables the skill gets a new user id
+    /// if they enable it again, so the old id will never be used again and
+    /// nothing needs to be kept to order later requests against.
+    fn delete(&self, user_id: &UserId) -> impl Future<Output = Result<Option<UserSubscriptions>, StoreError>> + Send;
 }
 
 /// A store could not read or write.
