@@ -1,12 +1,15 @@
-//! The subscription tracker over both stores: what it reports, that the order
-//! requests arrive in never changes the outcome, and that the SQLite store
-//! persists and loses nothing under concurrent use.
+//! One suite that every subscription store runs (memory, SQLite, DynamoDB on a
+//! local AWS): what the tracker reports, delete, that the order requests arrive
+//! in never changes the outcome, and that 8 tasks applying 1,000 out-of-order
+//! updates each lose nothing. Then what only SQLite has: a file that survives.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use proactive_aws::DynamoDbStore;
+use proactive_aws::aws_sdk_dynamodb;
 use proactive_core::schemas::EventName;
 use proactive_core::subscription::{
     MemoryStore, Outcome, SqliteStore, SubscribedEvent, Subscriber, SubscriptionChangedRequest, SubscriptionStore,
@@ -15,6 +18,7 @@ use proactive_core::subscription::{
 use proactive_core::{Region, UserId};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use tempfile::TempDir;
 
 const NA: &str = "https://api.amazonalexa.com";
 const EU: &str = "https://api.eu.amazonalexa.com";
@@ -141,6 +145,23 @@ async fn reports_changes_and_stale_requests<S: SubscriptionStore>(store: S) {
     assert_eq!(tracker.get(&user("nobody")).await.unwrap(), None);
 }
 
+/// A newer request from another region, same events: every subscription
+/// follows the user to the new endpoint.
+async fn a_new_endpoint_moves_every_subscription<S: SubscriptionStore>(store: S) {
+    let tracker = SubscriptionTracker::new(store);
+    let alice = user("alice");
+    tracker.apply(&request(&alice, at(100), "a1", NA, &[WEATHER, TRASH])).await.unwrap();
+    let Outcome::Updated(change) = tracker.apply(&request(&alice, at(200), "a2", FE, &[WEATHER, TRASH])).await.unwrap()
+    else {
+        panic!("a newer request must update")
+    };
+    assert!(change.is_unchanged());
+    for event in [WEATHER, TRASH] {
+        let subscribers = tracker.subscribers(SubscribedEvent::new(event)).await.unwrap();
+        assert_eq!(subscribers.iter().map(Subscriber::region).collect::<Vec<_>>(), [Some(Region::FarEast)], "{event}");
+    }
+}
+
 /// Deleting a user on any store: gone from `get` and from every event's subscribers.
 async fn delete_forgets_a_user<S: SubscriptionStore>(store: S) {
     let alice = user("alice");
@@ -158,31 +179,9 @@ async fn delete_forgets_a_user<S: SubscriptionStore>(store: S) {
     assert!(store.get(&bob).await.unwrap().is_some(), "other users are kept");
 }
 
-#[tokio::test]
-async fn memory_store_deletes_a_user() {
-    delete_forgets_a_user(MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn sqlite_store_deletes_a_user() {
-    let dir = tempfile::tempdir().unwrap();
-    delete_forgets_a_user(SqliteStore::open(dir.path().join("subs.db")).unwrap()).await;
-}
-
-#[tokio::test]
-async fn memory_store_reports_changes_and_stale_requests() {
-    reports_changes_and_stale_requests(MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn sqlite_store_reports_changes_and_stale_requests() {
-    let dir = tempfile::tempdir().unwrap();
-    reports_changes_and_stale_requests(SqliteStore::open(dir.path().join("subs.db")).unwrap()).await;
-}
-
-#[tokio::test]
-async fn equal_timestamps_are_ordered_by_request_id() {
-    let tracker = SubscriptionTracker::new(MemoryStore::new());
+/// Equal timestamps on any store: the greater request id wins.
+async fn equal_timestamps_are_ordered_by_request_id<S: SubscriptionStore>(store: S) {
+    let tracker = SubscriptionTracker::new(store);
     let alice = user("alice");
     tracker.apply(&request(&alice, at(0), "b", NA, &[WEATHER])).await.unwrap();
     let outcome = tracker.apply(&request(&alice, at(0), "a", NA, &[TRASH])).await.unwrap();
@@ -380,42 +379,18 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
-    #[test]
-    fn memory_store_state_does_not_depend_on_arrival_order(
-        (updates, shuffled) in updates().prop_flat_map(|u| (Just(u.clone()), Just(u).prop_shuffle()))
-    ) {
-        let names = event_names();
-        runtime().block_on(async {
-            let ordered = apply_all(MemoryStore::new(), &in_timestamp_order(&updates), &names).await;
-            let arrived = apply_all(MemoryStore::new(), &shuffled, &names).await;
-            assert_eq!(arrived, ordered);
-        });
-    }
-}
-
-proptest! {
-    // Each case writes two SQLite files; fewer cases keep the suite quick.
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn sqlite_store_state_does_not_depend_on_arrival_order(
-        (updates, shuffled) in updates().prop_flat_map(|u| (Just(u.clone()), Just(u).prop_shuffle()))
-    ) {
-        let names = event_names();
-        let dir = tempfile::tempdir().unwrap();
-        runtime().block_on(async {
-            let ordered_store = SqliteStore::open(dir.path().join("ordered.db")).unwrap();
-            let ordered = apply_all(ordered_store, &in_timestamp_order(&updates), &names).await;
-            let arrived_store = SqliteStore::open(dir.path().join("arrived.db")).unwrap();
-            let arrived = apply_all(arrived_store, &shuffled, &names).await;
-            assert_eq!(arrived, ordered);
-            // And both stores agree with each other.
-            assert_eq!(apply_all(MemoryStore::new(), &shuffled, &names).await, arrived);
-        });
-    }
+/// Any store ends in the same state whatever the order updates arrive in, and
+/// agrees with the memory store.
+async fn state_does_not_depend_on_arrival_order<S: SubscriptionStore>(
+    (first, second): (S, S),
+    updates: &[Update],
+    shuffled: &[Update],
+) {
+    let names = event_names();
+    let ordered = apply_all(first, &in_timestamp_order(updates), &names).await;
+    let arrived = apply_all(second, shuffled, &names).await;
+    assert_eq!(arrived, ordered);
+    assert_eq!(apply_all(MemoryStore::new(), shuffled, &names).await, arrived);
 }
 
 // --- Concurrency --------------------------------------------------------------
@@ -423,18 +398,24 @@ proptest! {
 const TASKS: usize = 8;
 const UPDATES_PER_TASK: usize = 1_000;
 const SHARED_USERS: usize = 16;
+/// Updates each user of a task's own receives.
+const UPDATES_PER_OWN_USER: usize = 4;
 
 /// Whether update `i` of a task goes to a user of the task's own.
 fn is_own(i: usize) -> bool {
     i.is_multiple_of(2)
 }
 
-/// Update `i` of task `task`: even updates go to a user of the task's own,
-/// odd ones to one of a few users every task writes to. Timestamps are unique
-/// across all tasks, so the newest state of each user is known in advance.
+/// Update `i` of task `task`: even updates go to users of the task's own (4
+/// each), odd ones to one of a few users every task writes to. Timestamps are
+/// unique across all tasks, so the newest state of each user is known in
+/// advance.
 fn concurrent_update(task: usize, i: usize) -> (UserId, i64, Vec<&'static str>) {
-    let user_id =
-        if is_own(i) { user(&format!("own-{task}-{i}")) } else { user(&format!("shared-{}", (i / 2) % SHARED_USERS)) };
+    let user_id = if is_own(i) {
+        user(&format!("own-{task}-{}", (i / 2) % (UPDATES_PER_TASK / 2 / UPDATES_PER_OWN_USER)))
+    } else {
+        user(&format!("shared-{}", (i / 2) % SHARED_USERS))
+    };
     let millis = i64::try_from(i * TASKS + task).unwrap();
     let bits = (task * 31 + i * 7) % 256;
     let events =
@@ -442,7 +423,15 @@ fn concurrent_update(task: usize, i: usize) -> (UserId, i64, Vec<&'static str>) 
     (user_id, millis, events)
 }
 
-async fn check_concurrent_result(tracker: &SubscriptionTracker<SqliteStore>) {
+/// The order a task applies its updates in: a fixed shuffle per task, so that
+/// every user's updates arrive out of order.
+fn arrival_order(task: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..UPDATES_PER_TASK).collect();
+    fastrand::Rng::with_seed(task as u64).shuffle(&mut order);
+    order
+}
+
+async fn check_concurrent_result<S: SubscriptionStore>(tracker: &SubscriptionTracker<S>) {
     let mut expected: BTreeMap<UserId, (i64, Vec<&'static str>)> = BTreeMap::new();
     for task in 0..TASKS {
         for i in 0..UPDATES_PER_TASK {
@@ -453,7 +442,7 @@ async fn check_concurrent_result(tracker: &SubscriptionTracker<SqliteStore>) {
             }
         }
     }
-    assert_eq!(expected.len(), TASKS * UPDATES_PER_TASK / 2 + SHARED_USERS);
+    assert_eq!(expected.len(), TASKS * UPDATES_PER_TASK / 2 / UPDATES_PER_OWN_USER + SHARED_USERS);
     for (user_id, (millis, events)) in &expected {
         let stored = tracker.get(user_id).await.unwrap().unwrap_or_else(|| panic!("{user_id} was lost"));
         assert_eq!(stored.timestamp, DateTime::from_timestamp_millis(1_714_564_800_000 + millis).unwrap(), "{user_id}");
@@ -469,46 +458,144 @@ async fn check_concurrent_result(tracker: &SubscriptionTracker<SqliteStore>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn eight_tasks_applying_a_thousand_updates_each_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("subs.db");
-    let tracker = Arc::new(SubscriptionTracker::new(SqliteStore::open(&path).unwrap()));
+/// One task's updates, in its arrival order; for its own users, checks each
+/// report against what the task itself applied before.
+async fn apply_task<S: SubscriptionStore>(tracker: &SubscriptionTracker<S>, task: usize) -> usize {
+    let mut newest_own: BTreeMap<UserId, i64> = BTreeMap::new();
+    let mut applied = 0;
+    for i in arrival_order(task) {
+        let (user_id, millis, events) = concurrent_update(task, i);
+        let request = request(&user_id, at(millis), &format!("t{task}-{i}"), NA, &events);
+        let outcome = tracker.apply(&request).await.unwrap();
+        if is_own(i) {
+            let newest = newest_own.get(&user_id).copied();
+            match &outcome {
+                Outcome::Updated(change) => {
+                    assert!(newest.is_none_or(|n| n < millis), "{user_id}: an older update replaced a newer one");
+                    assert_eq!(change.is_first_seen(), newest.is_none(), "{user_id}");
+                    newest_own.insert(user_id, millis);
+                }
+                Outcome::Stale(stale) => {
+                    assert!(newest.is_some_and(|n| n > millis), "{user_id}: the newest update was called stale");
+                    assert_eq!(
+                        stale.stored().timestamp,
+                        DateTime::from_timestamp_millis(1_714_564_800_000 + newest.unwrap()).unwrap()
+                    );
+                }
+            }
+        }
+        applied += 1;
+    }
+    applied
+}
+
+/// 8 tasks apply 1,000 updates each, shuffled, half to users every task
+/// writes: nothing is lost and the newest state of every user is kept.
+async fn eight_tasks_applying_a_thousand_out_of_order_updates_lose_nothing<S>(store: S)
+where
+    S: SubscriptionStore + 'static,
+{
+    let tracker = Arc::new(SubscriptionTracker::new(store));
     let mut tasks = Vec::new();
     for task in 0..TASKS {
         let tracker = Arc::clone(&tracker);
-        tasks.push(tokio::spawn(async move {
-            let (mut updated, mut stale) = (0, 0);
-            for i in 0..UPDATES_PER_TASK {
-                let (user_id, millis, events) = concurrent_update(task, i);
-                let request = request(&user_id, at(millis), &format!("t{task}-{i}"), NA, &events);
-                match tracker.apply(&request).await.unwrap() {
-                    Outcome::Updated(change) => {
-                        // A user of the task's own is new on its only update.
-                        if is_own(i) {
-                            assert!(change.is_first_seen(), "{user_id}");
-                        }
-                        updated += 1;
-                    }
-                    Outcome::Stale(_) => {
-                        assert!(!is_own(i), "only shared users can be stale");
-                        stale += 1;
-                    }
-                }
-            }
-            (updated, stale)
-        }));
+        tasks.push(tokio::spawn(async move { apply_task(&tracker, task).await }));
     }
     let mut applied = 0;
     for task in tasks {
-        let (updated, stale) = task.await.unwrap();
-        applied += updated + stale;
+        applied += task.await.unwrap();
     }
     assert_eq!(applied, TASKS * UPDATES_PER_TASK);
     check_concurrent_result(&tracker).await;
+}
 
-    // And all of it is in the file.
-    drop(tracker);
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sqlite_updates_are_all_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("subs.db");
+    eight_tasks_applying_a_thousand_out_of_order_updates_lose_nothing(SqliteStore::open(&path).unwrap()).await;
     let reopened = SubscriptionTracker::new(SqliteStore::open(&path).unwrap());
     check_concurrent_result(&reopened).await;
 }
+
+// --- The stores ---------------------------------------------------------------
+
+/// The whole suite for one store. `$make` is an async block giving
+/// `Option<(store, guard)>`: the guard keeps what the store needs alive (a
+/// directory), `None` skips (no local AWS).
+macro_rules! store_suite {
+    ($name:ident, cases = $cases:expr, $make:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn reports_changes_and_stale_requests() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::reports_changes_and_stale_requests(store).await;
+            }
+
+            #[tokio::test]
+            async fn deletes_a_user() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::delete_forgets_a_user(store).await;
+            }
+
+            #[tokio::test]
+            async fn equal_timestamps_are_ordered_by_request_id() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::equal_timestamps_are_ordered_by_request_id(store).await;
+            }
+
+            #[tokio::test]
+            async fn a_new_endpoint_moves_every_subscription() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::a_new_endpoint_moves_every_subscription(store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn eight_tasks_applying_a_thousand_out_of_order_updates_lose_nothing() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::eight_tasks_applying_a_thousand_out_of_order_updates_lose_nothing(store).await;
+            }
+
+            proptest! {
+                #![proptest_config(ProptestConfig { cases: $cases, ..ProptestConfig::default() })]
+
+                #[test]
+                fn state_does_not_depend_on_arrival_order(
+                    (updates, shuffled) in updates().prop_flat_map(|u| (Just(u.clone()), Just(u).prop_shuffle()))
+                ) {
+                    runtime().block_on(async {
+                        let (Some((first, _first)), Some((second, _second))) = ($make.await, $make.await) else {
+                            return;
+                        };
+                        super::state_does_not_depend_on_arrival_order((first, second), &updates, &shuffled).await;
+                    });
+                }
+            }
+        }
+    };
+}
+
+async fn memory() -> Option<(MemoryStore, ())> {
+    Some((MemoryStore::new(), ()))
+}
+
+async fn sqlite() -> Option<(SqliteStore, TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{}.db", proactive_tests::unique_name("subs")));
+    Some((SqliteStore::open(path).unwrap(), dir))
+}
+
+/// A new table on the local AWS (moto); `None` when it cannot start.
+async fn dynamodb() -> Option<(DynamoDbStore, ())> {
+    let moto = proactive_tests::moto()?;
+    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let store = DynamoDbStore::create_table(client, proactive_tests::unique_name("subscriptions")).await.unwrap();
+    Some((store, ()))
+}
+
+store_suite!(memory_store, cases = 256, memory());
+// Each case writes two SQLite files or two DynamoDB tables; fewer cases keep the suite quick.
+store_suite!(sqlite_store, cases = 64, sqlite());
+store_suite!(dynamodb_store, cases = 16, dynamodb());
