@@ -19,7 +19,10 @@ macro_rules! out {
     }};
 }
 
+mod client_args;
 mod input;
+#[cfg(feature = "aws")]
+mod queue;
 mod send;
 
 use std::process::ExitCode;
@@ -58,6 +61,10 @@ enum Command {
     },
     /// Validate, preview and send envelopes to Amazon (or to an embedded sandbox).
     Send(send::SendArgs),
+    /// Put envelopes on an SQS queue, or run the worker that sends them (built with the `aws` feature).
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Queue(queue::QueueCommand),
     /// Print the skill.json fragment for the events a skill publishes, or merge it into skill.json.
     Manifest {
         /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
@@ -109,6 +116,8 @@ fn main() -> ExitCode {
         Command::Validate { format, paths } => validate(format, &paths),
         Command::Preview { locale, path } => preview(locale.as_deref(), &path),
         Command::Send(args) => send::run(args),
+        #[cfg(feature = "aws")]
+        Command::Queue(command) => queue::run(command),
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),

@@ -4,11 +4,12 @@
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use proactive_core::client::{BulkSummary, Client, SendError, Stage};
-use proactive_core::{Envelope, Locale, Region};
+use proactive_core::client::{BulkSummary, Client, SendError};
+use proactive_core::{Envelope, Locale};
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
+use crate::client_args::ClientArgs;
 use crate::input::{self, Item};
 use crate::{Format, INVALID, OK, USAGE};
 
@@ -18,30 +19,11 @@ pub(crate) struct SendArgs {
     /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
     #[arg(required = true)]
     paths: Vec<String>,
-    /// The skill's Alexa Skill Messaging client id [env: ALEXA_CLIENT_ID].
-    #[arg(long)]
-    client_id: Option<String>,
-    /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
-    #[arg(long)]
-    client_secret: Option<String>,
-    /// The region of the users: na, eu or fe.
-    #[arg(long, default_value = "na")]
-    region: Region,
-    /// development (testers subscribed in the Alexa app) or live (after certification).
-    #[arg(long, default_value = "development")]
-    stage: Stage,
-    /// Send to this base URL instead of the region's host.
-    #[arg(long)]
-    endpoint: Option<String>,
-    /// Get tokens from this URL instead of Login with Amazon.
-    #[arg(long)]
-    token_url: Option<String>,
+    #[command(flatten)]
+    amazon: ClientArgs,
     /// How many events are in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
-    /// Attempts per event, retries included (429, 5xx, timeouts, dropped connections).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
-    max_attempts: u32,
     /// Write every event that was not accepted to this file, as JSONL with its error
     /// (the file can be sent again as is).
     #[arg(long, value_name = "PATH")]
@@ -240,34 +222,13 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
 
 /// The client for the flags: the sandbox's, or Amazon's with credentials.
 fn client(args: &SendArgs, sandbox: Option<&Sandbox>) -> Result<Client, String> {
-    let mut builder = match sandbox {
+    let builder = match sandbox {
         Some(sandbox) => Client::builder(sandbox.client_id().to_owned(), sandbox.client_secret().to_owned())
             .base_url(sandbox.base_url())
             .token_url(sandbox.token_url()),
-        None => {
-            let id = args.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
-            let secret = args.client_secret.clone().or_else(|| std::env::var("ALEXA_CLIENT_SECRET").ok());
-            let (Some(id), Some(secret)) = (id, secret) else {
-                return Err("credentials are required: pass --client-id and --client-secret, or set \
-                            ALEXA_CLIENT_ID and ALEXA_CLIENT_SECRET (the Alexa Skill Messaging credentials \
-                            from the skill's Permissions page); or use --sandbox"
-                    .to_owned());
-            };
-            Client::builder(id, secret).region(args.region)
-        }
+        None => args.amazon.credentials(true)?,
     };
-    builder = builder
-        .stage(args.stage)
-        .retry_policy(proactive_core::client::RetryPolicy::default().with_max_attempts(args.max_attempts));
-    if sandbox.is_none() {
-        if let Some(endpoint) = &args.endpoint {
-            builder = builder.base_url(endpoint.clone());
-        }
-        if let Some(token_url) = &args.token_url {
-            builder = builder.token_url(token_url.clone());
-        }
-    }
-    builder.build().map_err(|error| error.to_string())
+    args.amazon.configure(builder, sandbox.is_some()).build().map_err(|error| error.to_string())
 }
 
 /// The error as written to `--failed`: the stage, the status and Amazon's words.

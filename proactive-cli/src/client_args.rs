@@ -1,0 +1,63 @@
+//! The options that say how to reach Amazon: shared by `send` and `queue work`.
+
+use proactive_core::Region;
+use proactive_core::client::{Client, ClientBuilder, Stage};
+
+/// Credentials, region, stage and endpoints of the Proactive Events API.
+#[derive(clap::Args)]
+pub(crate) struct ClientArgs {
+    /// The skill's Alexa Skill Messaging client id [env: ALEXA_CLIENT_ID].
+    #[arg(long)]
+    pub(crate) client_id: Option<String>,
+    /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
+    #[arg(long)]
+    pub(crate) client_secret: Option<String>,
+    /// The region of the users: na, eu or fe.
+    #[arg(long, default_value = "na")]
+    pub(crate) region: Region,
+    /// development (testers subscribed in the Alexa app) or live (after certification).
+    #[arg(long, default_value = "development")]
+    pub(crate) stage: Stage,
+    /// Send to this base URL instead of the region's host.
+    #[arg(long)]
+    pub(crate) endpoint: Option<String>,
+    /// Get tokens from this URL instead of Login with Amazon.
+    #[arg(long)]
+    pub(crate) token_url: Option<String>,
+    /// Attempts per event, retries included (429, 5xx, timeouts, dropped connections).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub(crate) max_attempts: u32,
+}
+
+impl ClientArgs {
+    /// A builder with the credentials (from the flags or the environment) and
+    /// the region; `sandbox_hint` adds "or use --sandbox" to the error.
+    pub(crate) fn credentials(&self, sandbox_hint: bool) -> Result<ClientBuilder, String> {
+        let id = self.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
+        let secret = self.client_secret.clone().or_else(|| std::env::var("ALEXA_CLIENT_SECRET").ok());
+        let (Some(id), Some(secret)) = (id, secret) else {
+            return Err(format!(
+                "credentials are required: pass --client-id and --client-secret, or set ALEXA_CLIENT_ID and \
+                 ALEXA_CLIENT_SECRET (the Alexa Skill Messaging credentials from the skill's Permissions page){}",
+                if sandbox_hint { "; or use --sandbox" } else { "" }
+            ));
+        };
+        Ok(Client::builder(id, secret).region(self.region))
+    }
+
+    /// Stage, retries, and (unless `sandbox`) the endpoint and token URL.
+    pub(crate) fn configure(&self, mut builder: ClientBuilder, sandbox: bool) -> ClientBuilder {
+        builder = builder
+            .stage(self.stage)
+            .retry_policy(proactive_core::client::RetryPolicy::default().with_max_attempts(self.max_attempts));
+        if !sandbox {
+            if let Some(endpoint) = &self.endpoint {
+                builder = builder.base_url(endpoint.clone());
+            }
+            if let Some(token_url) = &self.token_url {
+                builder = builder.token_url(token_url.clone());
+            }
+        }
+        builder
+    }
+}
