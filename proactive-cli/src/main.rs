@@ -86,8 +86,8 @@ enum Command {
         /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
         #[arg(long = "event", value_name = "NAME", required = true)]
         events: Vec<String>,
-        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL
-        /// (when merging, defaults to the one already in skill.json).
+        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL.
+        /// Required, unless --merge finds one in skill.json to keep.
         #[arg(long)]
         endpoint: Option<String>,
         /// Merge into this skill.json in place, keeping every other key (idempotent).

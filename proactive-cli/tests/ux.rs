@@ -126,10 +126,21 @@ fn manifest_reports_a_mistyped_event_before_the_missing_endpoint() {
         "error: unknown event name `AMAZON.OrderStatus.Updatd`; did you mean `AMAZON.OrderStatus.Updated`?"
     );
 
-    // With the names right, the endpoint is what is missing.
+    // With the names right, the endpoint is what is missing...
     let out = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.starts_with("error: an events endpoint is required: pass --endpoint"), "{}", out.stderr);
+    // ...also when merging into a skill.json that has none to keep (it is left as it was).
+    let skill = r#"{"manifest": {"apis": {"custom": {}}}}"#;
+    let path = scratch("skill.json", skill);
+    let out = run(&["manifest", "--event", "AMAZON.OrderStatus.Updated", "--merge", &path]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("--endpoint") && out.stderr.contains("(the skill.json has none to keep)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), skill);
 }
 
 #[test]
