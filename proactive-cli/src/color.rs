@@ -42,6 +42,25 @@ pub(crate) fn init(choice: clap::ColorChoice) {
     choice.write_global();
 }
 
+/// The `--color` of a command line not parsed yet (the last one given, before any
+/// `--`), for clap's own help and errors; `auto` when there is none.
+pub(crate) fn from_args(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    use clap::ValueEnum as _;
+    let mut choice = clap::ColorChoice::Auto;
+    let mut args = args.iter().map(|arg| arg.to_str().unwrap_or_default());
+    while let Some(arg) = args.next() {
+        let value = match arg {
+            "--" => break,
+            "--color" => args.next(),
+            _ => arg.strip_prefix("--color="),
+        };
+        if let Some(parsed) = value.and_then(|value| clap::ColorChoice::from_str(value, false).ok()) {
+            choice = parsed;
+        }
+    }
+    choice
+}
+
 /// Where a prefix is printed: each stream is a terminal or not on its own.
 #[derive(Clone, Copy)]
 pub(crate) enum Stream {
@@ -106,5 +125,21 @@ pub(crate) fn problem(problem: &Problem) -> String {
     match text.split_once(':') {
         Some((_, rest)) if prefix.colored => format!("{prefix}{rest}"),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_color_flag_is_found_before_parsing() {
+        let choice = |args: &[&str]| from_args(&args.iter().map(Into::into).collect::<Vec<_>>());
+        assert_eq!(choice(&["proactive", "--help"]), clap::ColorChoice::Auto);
+        assert_eq!(choice(&["proactive", "--color", "never", "--help"]), clap::ColorChoice::Never);
+        assert_eq!(choice(&["proactive", "send", "--color=always", "-h"]), clap::ColorChoice::Always);
+        assert_eq!(choice(&["proactive", "--color=never", "--color", "always"]), clap::ColorChoice::Always);
+        assert_eq!(choice(&["proactive", "--color", "sometimes"]), clap::ColorChoice::Auto);
+        assert_eq!(choice(&["proactive", "send", "--", "--color=never"]), clap::ColorChoice::Auto);
     }
 }

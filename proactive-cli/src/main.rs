@@ -28,7 +28,7 @@ mod send;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use proactive_core::schemas::EventName;
 use serde_json::json;
 
@@ -134,7 +134,10 @@ const INVALID: u8 = 1;
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap prints help and usage errors itself, before `--color` is parsed: tell it first.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut matches = Cli::command().color(color::from_args(&args)).get_matches_from(args);
+    let cli = Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit());
     color::init(cli.color);
     let code = match cli.command {
         Command::Validate { format, paths } => validate(format, &paths),

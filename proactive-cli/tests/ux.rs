@@ -188,6 +188,10 @@ fn colour_follows_no_color_and_the_color_flag() {
     let always = run_with(&["schema", "Pizza", "--color", "always"], &[("NO_COLOR", "1")], "");
     assert!(always.stderr.starts_with(&format!("{ESC}[")), "{:?}", always.stderr);
     assert!(always.stderr.contains("error:"), "{:?}", always.stderr);
+
+    // clap's own help obeys the flag too, though it prints before the flag is parsed.
+    assert!(run(&["--color", "always", "--help"]).stdout.contains(ESC));
+    assert!(!run_with(&["--color", "never", "--help"], &[("CLICOLOR_FORCE", "1")], "").stdout.contains(ESC));
 }
 
 #[test]
