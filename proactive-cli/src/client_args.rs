@@ -10,8 +10,12 @@ pub(crate) struct ClientArgs {
     #[arg(long)]
     pub(crate) client_id: Option<String>,
     /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
-    #[arg(long)]
+    /// Visible to other users of the machine (`ps`, /proc): prefer --client-secret-file or the variable.
+    #[arg(long, value_name = "SECRET", conflicts_with = "client_secret_file")]
     pub(crate) client_secret: Option<String>,
+    /// Read the client secret from this file (`-`: from standard input), out of other users' sight.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) client_secret_file: Option<String>,
     /// The region of the users: na, eu or fe.
     #[arg(long, default_value = "na")]
     pub(crate) region: Region,
@@ -30,14 +34,17 @@ pub(crate) struct ClientArgs {
 }
 
 impl ClientArgs {
-    /// A builder with the credentials (from the flags or the environment) and
-    /// the region; `sandbox_hint` adds "or use --sandbox" to the error.
-    pub(crate) fn credentials(&self, sandbox_hint: bool) -> Result<ClientBuilder, String> {
+    /// A builder with the credentials (from the flags, a file or the
+    /// environment) and the region; `sandbox_hint` adds "or use --sandbox" to
+    /// the error. `event_paths` are the command's inputs (standard input cannot
+    /// hold both them and the secret).
+    pub(crate) fn credentials(&self, sandbox_hint: bool, event_paths: &[String]) -> Result<ClientBuilder, String> {
         let id = self.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
-        let secret = self.client_secret.clone().or_else(|| std::env::var("ALEXA_CLIENT_SECRET").ok());
+        let secret =
+            crate::secret::resolve(self.client_secret.as_deref(), self.client_secret_file.as_deref(), event_paths)?;
         let (Some(id), Some(secret)) = (id, secret) else {
             return Err(format!(
-                "credentials are required: pass --client-id and --client-secret, or set ALEXA_CLIENT_ID and \
+                "credentials are required: pass --client-id and --client-secret-file, or set ALEXA_CLIENT_ID and \
                  ALEXA_CLIENT_SECRET (the Alexa Skill Messaging credentials from the skill's Permissions page){}",
                 if sandbox_hint { "; or use --sandbox" } else { "" }
             ));

@@ -137,7 +137,7 @@ async fn work(args: WorkArgs) -> u8 {
     let started = Instant::now();
     let client = match args
         .amazon
-        .credentials(false)
+        .credentials(false, &[])
         .and_then(|b| args.amazon.configure(b, false).build().map_err(|e| e.to_string()))
     {
         Ok(client) => client,

@@ -226,7 +226,7 @@ fn client(args: &SendArgs, sandbox: Option<&Sandbox>) -> Result<Client, String> 
         Some(sandbox) => Client::builder(sandbox.client_id().to_owned(), sandbox.client_secret().to_owned())
             .base_url(sandbox.base_url())
             .token_url(sandbox.token_url()),
-        None => args.amazon.credentials(true)?,
+        None => args.amazon.credentials(true, &args.paths)?,
     };
     args.amazon.configure(builder, sandbox.is_some()).build().map_err(|error| error.to_string())
 }
