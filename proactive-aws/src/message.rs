@@ -67,8 +67,9 @@ mod tests {
         let a = UserId::new("amzn1.ask.account.A").unwrap();
         let b = UserId::new("amzn1.ask.account.B").unwrap();
         let id = stable_reference_id("order-1", Some(&a));
-        // Fixed forever: a new version must give the ids the old one gave.
-        assert_eq!(id.as_str(), stable_reference_id("order-1", Some(&a)).as_str());
+        // Fixed forever: a new version must give the ids the old one gave, or
+        // events enqueued before an upgrade would be delivered twice.
+        assert_eq!(id.as_str(), "ed42c914-463f-5520-a082-9d4ae85d1bfe");
         assert_eq!(id.as_str().len(), 36);
         assert_ne!(id, stable_reference_id("order-1", Some(&b)));
         assert_ne!(stable_reference_id("ab", None), stable_reference_id("a", Some(&UserId::new("b").unwrap())));
