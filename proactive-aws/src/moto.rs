@@ -126,6 +126,23 @@ impl Moto {
         Ok(Self { child, _stdin: stdin, endpoint: format!("http://127.0.0.1:{port}") })
     }
 
+    /// [`start`](Self::start) for a test: `None`, after a loud message on
+    /// standard error, when the server cannot start, so that the test can
+    /// return early; with `PROACTIVE_REQUIRE_MOTO=1` in the environment (as in
+    /// CI) it panics instead, so that no AWS test is skipped silently there.
+    pub fn start_or_skip() -> Option<Self> {
+        match Self::start() {
+            Ok(moto) => Some(moto),
+            Err(error) if std::env::var_os("PROACTIVE_REQUIRE_MOTO").is_some_and(|v| v == "1") => {
+                panic!("PROACTIVE_REQUIRE_MOTO=1 but {error}")
+            }
+            Err(error) => {
+                eprintln!("\n*** SKIPPED: this test needs a local AWS, and {error} ***\n");
+                None
+            }
+        }
+    }
+
     /// The endpoint URL of every service, such as `http://127.0.0.1:41234`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

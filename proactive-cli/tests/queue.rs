@@ -11,19 +11,6 @@ use proactive_aws::aws_sdk_sqs;
 use proactive_aws::moto::Moto;
 use proactive_sandbox::Sandbox;
 
-fn moto() -> Option<Moto> {
-    match Moto::start() {
-        Ok(moto) => Some(moto),
-        Err(error) if std::env::var_os("PROACTIVE_REQUIRE_MOTO").is_some_and(|v| v == "1") => {
-            panic!("PROACTIVE_REQUIRE_MOTO=1 but {error}")
-        }
-        Err(error) => {
-            eprintln!("\n*** SKIPPED: this test needs a local AWS, and {error} ***\n");
-            None
-        }
-    }
-}
-
 /// `proactive` with dummy AWS credentials: nothing can reach real AWS.
 fn proactive() -> Command {
     let mut command = Command::new(cargo_bin!("proactive"));
@@ -51,7 +38,7 @@ fn envelope(reference_id: &str, user: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_enqueues_the_valid_events_and_work_delivers_them_until_sigterm() {
-    let Some(moto) = moto() else { return };
+    let Some(moto) = Moto::start_or_skip() else { return };
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
     let queue = sqs.create_queue().queue_name("cli-events").send().await.unwrap().queue_url.unwrap();
     let dead = sqs.create_queue().queue_name("cli-dead").send().await.unwrap().queue_url.unwrap();
