@@ -598,4 +598,4 @@ async fn dynamodb() -> Option<(DynamoDbStore, ())> {
 store_suite!(memory_store, cases = 256, memory());
 // Each case writes two SQLite files or two DynamoDB tables; fewer cases keep the suite quick.
 store_suite!(sqlite_store, cases = 64, sqlite());
-store_suite!(dynamodb_store, cases = 16, dynamodb());
+store_suite!(dynamodb_store, cases = 8, dynamodb());
