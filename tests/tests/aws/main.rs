@@ -201,3 +201,65 @@ async fn ten_thousand_envelopes_two_workers_one_killed_each_delivered_once() {
         records.event_statuses
     );
 }
+
+/// An alert with an unreferenced localized attribute of `bytes` characters
+/// (a warning, not an error), to make messages of a chosen size.
+fn padded(user: &str, bytes: usize) -> Envelope {
+    let mut envelope = alert_for(user);
+    envelope.localized_attributes.insert(proactive_core::Locale::en_us(), "padding", "x".repeat(bytes)).unwrap();
+    envelope
+}
+
+#[tokio::test]
+async fn the_producer_refuses_invalid_and_oversized_envelopes_and_splits_batches_by_size() {
+    let Some(moto) = proactive_tests::moto() else { return };
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let queue = create_queue(&sqs, "producer").await;
+    let mut expired = alert_for("expired");
+    expired.timestamp = chrono::Utc::now() - chrono::Duration::hours(2);
+    expired.expiry_time = chrono::Utc::now() - chrono::Duration::hours(1);
+    let mut envelopes = vec![padded("big", 300 * 1024), expired];
+    // Ten messages of 30 KiB: one batch of ten would be over SQS's 256 KiB.
+    envelopes.extend((0..10).map(|i| padded(&format!("medium-{i}"), 30 * 1024)));
+    let producer = SqsProducer::new(sqs.clone(), &queue);
+    let report = producer.enqueue(envelopes.into_iter().map(|e| (e, Region::Europe))).await.unwrap();
+    assert_eq!(report.enqueued, 10);
+    let reasons: Vec<(usize, String)> = report.refused.iter().map(|r| (r.index, r.reason.to_string())).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons[0].0, 0);
+    assert!(reasons[0].1.starts_with("the message would be 307"), "{}", reasons[0].1);
+    assert!(reasons[0].1.ends_with(" bytes, over the queue's limit of 262144"), "{}", reasons[0].1);
+    assert_eq!(reasons[1].0, 1);
+    assert!(reasons[1].1.starts_with("the envelope is invalid: "), "{}", reasons[1].1);
+
+    let mut received = 0;
+    loop {
+        let output = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .message_attribute_names(proactive_aws::REGION_ATTRIBUTE)
+            .send()
+            .await
+            .unwrap();
+        let messages = output.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for message in &messages {
+            let region = message.message_attributes().unwrap()[proactive_aws::REGION_ATTRIBUTE].string_value();
+            assert_eq!(region, Some("EU"));
+            let (envelope, _) = Envelope::from_json(message.body().unwrap()).unwrap();
+            let Audience::Unicast(user) = &envelope.audience else { panic!("a Unicast alert") };
+            assert!(user.as_str().contains("medium-"), "{user}");
+            sqs.delete_message()
+                .queue_url(&queue)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            received += 1;
+        }
+    }
+    assert_eq!(received, 10);
+}
