@@ -174,3 +174,31 @@ fn every_skill_event_reads_from_one_entry_point() {
     let error = SkillEvent::from_json(bad_scopes.to_string().as_bytes()).unwrap_err().to_string();
     assert_eq!(error, "`request.body.acceptedPermissions[0].scope` is a number (5); expected a string");
 }
+
+#[test]
+fn the_manifest_subscribes_to_the_lifecycle_events_on_request() {
+    use proactive_core::manifest::{EventsEndpoint, EventsManifest, SkillEventName};
+
+    let endpoint = EventsEndpoint::new("https://skill.example.com/alexa/events").unwrap();
+    let names = |manifest: &EventsManifest| -> Vec<String> {
+        let fragment = manifest.fragment().unwrap();
+        fragment["events"]["subscriptions"].as_array().unwrap().iter().map(|s| s["eventName"].to_string()).collect()
+    };
+    let plain = EventsManifest::new(endpoint.clone()).publish(EventName::WeatherAlertActivated);
+    assert_eq!(names(&plain), [r#""SKILL_PROACTIVE_SUBSCRIPTION_CHANGED""#]);
+    let lifecycle = plain.clone().subscribe_lifecycle().subscribe(SkillEventName::SkillAccountLinked);
+    assert_eq!(
+        names(&lifecycle),
+        [
+            r#""SKILL_PROACTIVE_SUBSCRIPTION_CHANGED""#,
+            r#""SKILL_ENABLED""#,
+            r#""SKILL_DISABLED""#,
+            r#""SKILL_PERMISSION_ACCEPTED""#,
+            r#""SKILL_PERMISSION_CHANGED""#,
+            r#""SKILL_ACCOUNT_LINKED""#
+        ]
+    );
+    // Merging twice adds nothing more.
+    let once = lifecycle.merge_json(r#"{"manifest": {}}"#).unwrap();
+    assert_eq!(lifecycle.merge_json(&once).unwrap(), once);
+}
