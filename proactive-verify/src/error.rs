@@ -66,7 +66,7 @@ pub enum VerifyError {
     /// The certificate chain could not be downloaded.
     #[error("the certificate chain could not be downloaded from `{url}`: {problem}")]
     Download {
-        /// The normalised certificate URL.
+        /// The normalised certificate URL, at most 100 characters.
         url: String,
         /// What went wrong (status, size, timeout, connection).
         problem: String,
@@ -77,7 +77,7 @@ pub enum VerifyError {
     /// The certificate chain is not one Alexa signs with.
     #[error("the certificate chain from `{url}` is refused: {problem}")]
     Certificate {
-        /// The normalised certificate URL.
+        /// The normalised certificate URL, at most 100 characters.
         url: String,
         /// Which certificate check failed.
         problem: CertProblem,

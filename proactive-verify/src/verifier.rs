@@ -8,7 +8,7 @@ use rustls_pki_types::TrustAnchor;
 
 use crate::cache::{Cache, DEFAULT_CAPACITY};
 use crate::cert::{VerifiedChain, anchors_from_pem};
-use crate::error::VerifyError;
+use crate::error::{VerifyError, clip};
 use crate::policy::{Checked, RequestPolicy};
 use crate::source::{CertificateSource, DownloadError, HttpsSource};
 use crate::url::CertUrl;
@@ -195,11 +195,11 @@ impl Verifier {
             Box::pin(async move {
                 let pem = source.fetch(&owned).await.map_err(|error| {
                     let (problem, source) = error.into_parts();
-                    VerifyError::Download { url: owned.to_string(), problem, source }
+                    VerifyError::Download { url: clip(owned.as_str(), 100), problem, source }
                 })?;
                 VerifiedChain::check(&pem, &roots, now)
                     .map(Arc::new)
-                    .map_err(|problem| VerifyError::Certificate { url: owned.to_string(), problem })
+                    .map_err(|problem| VerifyError::Certificate { url: clip(owned.as_str(), 100), problem })
             })
         };
         self.inner.cache.get(url, now, start).await
