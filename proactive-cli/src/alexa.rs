@@ -66,7 +66,7 @@ pub(crate) fn run(args: AlexaArgs) -> Option<u8> {
                     OK
                 }
                 Err(error) => {
-                    eprintln!("error: {error}");
+                    error!("{error}");
                     USAGE
                 }
             });
@@ -80,7 +80,7 @@ fn post(args: &AlexaArgs, dir: &str, url: &str) -> u8 {
     let alexa = match Alexa::open(dir) {
         Ok(alexa) => alexa,
         Err(error) => {
-            eprintln!("error: {error}");
+            error!("{error}");
             return USAGE;
         }
     };
@@ -100,7 +100,7 @@ fn post(args: &AlexaArgs, dir: &str, url: &str) -> u8 {
             if (200..300).contains(&answer.status) { OK } else { INVALID }
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            error!("{error}");
             USAGE
         }
     }

@@ -78,7 +78,7 @@ mod preview;
 mod region;
 mod report;
 pub mod subscription;
-mod suggest;
+pub mod suggest;
 mod validate;
 
 pub use chrono;
