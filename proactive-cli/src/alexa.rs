@@ -10,17 +10,13 @@ use crate::{INVALID, OK, USAGE};
 /// Playing Alexa against a skill's events endpoint.
 #[derive(Args)]
 pub(crate) struct AlexaArgs {
-    /// Play Alexa: POST one signed skill event to this events endpoint
-    /// (`http://…`) and exit, instead of running the sandbox.
+    /// Play Alexa: POST one signed skill event to this http:// endpoint, then exit.
     #[arg(long, value_name = "URL")]
     pub(crate) skill_endpoint: Option<String>,
-    /// Where the sandbox's Alexa keeps its CA and keys (made on first use;
-    /// default `.proactive-sandbox/alexa`). Point the endpoint at it to trust
-    /// that CA (the subscriptions example: `PROACTIVE_SANDBOX_ALEXA=DIR`).
-    /// Without `--skill-endpoint`: make the CA, print where, and exit.
+    /// The sandbox Alexa's CA directory (default .proactive-sandbox/alexa); alone: make it and exit.
     #[arg(long, value_name = "DIR")]
     alexa_dir: Option<String>,
-    /// The skill event to send.
+    /// The skill event to send (permission-revoked: without the notifications permission).
     #[arg(long, value_enum, default_value_t = Fire::SubscriptionChanged, requires = "skill_endpoint")]
     fire: Fire,
     /// The user the event is about.
@@ -29,22 +25,22 @@ pub(crate) struct AlexaArgs {
     /// The skill the event is for (`context.System.application.applicationId`).
     #[arg(long, value_name = "SKILL_ID", default_value = "amzn1.ask.skill.sandbox", requires = "skill_endpoint")]
     skill_id: String,
-    /// For `subscription-changed`: an event the user is now subscribed to
-    /// (repeatable; none means unsubscribed from everything).
+    /// For subscription-changed: an event now subscribed to (repeatable; none: unsubscribed).
     #[arg(long = "event", value_name = "NAME", requires = "skill_endpoint")]
     events: Vec<String>,
 }
 
-/// The skill events the sandbox can send.
+/// The skill events the sandbox can send. (Plain comments on the variants:
+/// doc comments would switch clap's whole `--help` to its long layout.)
 #[derive(Clone, Copy, ValueEnum)]
 enum Fire {
-    /// `AlexaSkillEvent.ProactiveSubscriptionChanged` with the `--event` names.
+    // `AlexaSkillEvent.ProactiveSubscriptionChanged` with the `--event` names.
     SubscriptionChanged,
-    /// `AlexaSkillEvent.SkillDisabled`.
+    // `AlexaSkillEvent.SkillDisabled`.
     SkillDisabled,
-    /// `AlexaSkillEvent.SkillEnabled`.
+    // `AlexaSkillEvent.SkillEnabled`.
     SkillEnabled,
-    /// `AlexaSkillEvent.SkillPermissionChanged` without the notifications permission.
+    // `AlexaSkillEvent.SkillPermissionChanged` without the notifications permission.
     PermissionRevoked,
 }
 
