@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::report::{Report, Rule};
-use crate::schemas::table::{self, Kind};
+use crate::schemas::table::{self, IntType, Kind};
 use crate::schemas::{AnyEvent, AttributeKey, EventName, LOCALIZED_ATTRIBUTE_PREFIX, Violation};
 use crate::suggest::did_you_mean;
 use crate::{Audience, Envelope, Locale, LocalizedAttributes, ReferenceId, UserId};
@@ -215,12 +215,8 @@ impl Reader<'_> {
                 Ok(name) => Some(name),
                 Err(_) => {
                     let names = EventName::ALL.map(EventName::as_str);
-                    // Every name shares `AMAZON.`; compare what tells them apart.
-                    let strip = |n: &str| n.strip_prefix("AMAZON.").unwrap_or(n).to_owned();
-                    let stripped = names.map(strip);
-                    let close = crate::suggest::closest(&strip(&name), stripped.iter().map(String::as_str));
-                    let hint = match close {
-                        Some(close) => format!("did you mean `AMAZON.{close}`?"),
+                    let hint = match table::closest_schema(&name) {
+                        Some(close) => format!("did you mean `{close}`?"),
                         None => format!("Amazon's schemas are {}", names.join(", ")),
                     };
                     self.report.error(
@@ -310,9 +306,9 @@ impl Reader<'_> {
             }
         }
         for (key, value) in pending {
-            let field = match fields.iter().find(|f| f.name == key) {
+            let field = match table::Field::child(fields, &key) {
                 Some(field) => field,
-                None => match fields.iter().find(|f| f.aliases.contains(&key.as_str())) {
+                None => match table::Field::child_by_alias(fields, &key) {
                     Some(field) => {
                         self.report.warning(
                             Rule::KnownMistake,
@@ -375,11 +371,11 @@ impl Reader<'_> {
                 }
                 value
             }
-            Kind::Integer { type_name, minimum } => {
+            Kind::Integer { int_type, minimum } => {
                 let number = value.as_i64();
-                let fits = match *type_name {
-                    "u32" => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
-                    _ => number.is_some(),
+                let fits = match int_type {
+                    IntType::U32 => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
+                    IntType::I64 => number.is_some(),
                 };
                 if !fits {
                     match (number, minimum) {
@@ -391,7 +387,7 @@ impl Reader<'_> {
                         _ => self.report.error(
                             Rule::InvalidValue,
                             path,
-                            format!("expected a whole number{}, found {}", range_hint(type_name), describe(&value)),
+                            format!("expected a whole number{}, found {}", range_hint(*int_type), describe(&value)),
                         ),
                     }
                 }
@@ -728,10 +724,10 @@ fn parse_time(text: &str, path: &str, report: &mut Report) -> Option<DateTime<Ut
     None
 }
 
-fn range_hint(type_name: &str) -> &'static str {
-    match type_name {
-        "u32" => " from 0 to 4294967295",
-        _ => "",
+fn range_hint(int_type: IntType) -> &'static str {
+    match int_type {
+        IntType::U32 => " from 0 to 4294967295",
+        IntType::I64 => "",
     }
 }
 

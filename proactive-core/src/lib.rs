@@ -78,11 +78,12 @@ mod preview;
 mod region;
 mod report;
 pub mod subscription;
-mod suggest;
 mod validate;
 
 pub use chrono;
 pub use proactive_schemas as schemas;
+// The one "did you mean" engine, shared with the derive (`proactive-table`).
+use proactive_schemas::table::suggest;
 
 pub use audience::Audience;
 #[cfg(feature = "client")]

@@ -18,7 +18,8 @@ pub mod sports_event_updated;
 pub mod trash_collection_alert_activated;
 /// The `AMAZON.WeatherAlert.Activated` schema.
 pub mod weather_alert_activated;
-pub mod table;
+/// The schema table and the queries over it (the `proactive-table` crate).
+pub use ::proactive_table as table;
 pub use media_content_available::MediaContentAvailable;
 pub use message_alert_activated::MessageAlertActivated;
 pub use occasion_updated::OccasionUpdated;
