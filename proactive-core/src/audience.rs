@@ -16,6 +16,11 @@ pub enum Audience {
 }
 
 impl Audience {
+    /// Unicast to the user with this id.
+    pub fn unicast(user: &str) -> Result<Self, crate::InvalidUserId> {
+        Ok(Self::Unicast(UserId::new(user)?))
+    }
+
     /// The user, for Unicast.
     pub fn user(&self) -> Option<&UserId> {
         match self {

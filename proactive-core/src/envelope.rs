@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::report::Report;
 use crate::schemas::AnyEvent;
-use crate::{Audience, LocalizedAttributes, ProactiveEvent, ReferenceId, UserId};
+use crate::{Audience, LocalizedAttributes, ProactiveEvent, ReferenceId};
 
 /// The earliest allowed expiry, after the timestamp.
 pub const MIN_EXPIRY: Duration = Duration::minutes(5);
@@ -171,12 +171,5 @@ impl EnvelopeBuilder {
             audience: self.audience,
         };
         (envelope, self.extra)
-    }
-}
-
-impl Audience {
-    /// Unicast to the user with this id.
-    pub fn unicast(user: &str) -> Result<Self, crate::InvalidUserId> {
-        Ok(Self::Unicast(UserId::new(user)?))
     }
 }
