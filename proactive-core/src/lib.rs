@@ -77,9 +77,12 @@
 //! widely used date-time crate, has first-class `serde` and `schemars` support,
 //! and parses and writes RFC 3339 as Amazon expects.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod __private;
 mod audience;
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 mod envelope;
 mod event;
@@ -100,6 +103,7 @@ use proactive_schemas::table::suggest;
 
 pub use audience::Audience;
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
 pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;

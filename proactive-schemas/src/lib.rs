@@ -30,6 +30,8 @@
 //! Most users depend on `proactive-core`, which re-exports this crate as
 //! `proactive_core::schemas`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod localized_text;
 mod payload;
 

@@ -72,7 +72,8 @@ fn event_name(index: &Index<'_>) -> TokenStream {
     let indices = (0..count).map(proc_macro2::Literal::usize_unsuffixed);
     quote! {
         #[doc = " The name of one of Amazon's event schemas."]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
         pub enum EventName {
             #(#[doc = #variant_docs] #[serde(rename = #names)] #titles,)*
         }
@@ -87,6 +88,8 @@ fn event_name(index: &Index<'_>) -> TokenStream {
             }
 
             #[doc = " The JSON Schema of the payload, as `schemars` derives it from the generated type."]
+            #[cfg(feature = "schemars")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
             pub fn json_schema(self) -> ::schemars::Schema {
                 match self { #(Self::#titles => ::schemars::schema_for!(#titles),)* }
             }
@@ -121,7 +124,8 @@ fn any_event(index: &Index<'_>) -> TokenStream {
     let Index { titles, names, variant_docs, .. } = index;
     quote! {
         #[doc = " One event of any schema, as Amazon writes it: `{\"name\": ..., \"payload\": {...}}`."]
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
         #[serde(tag = "name", content = "payload", deny_unknown_fields)]
         pub enum AnyEvent {
             #(#[doc = #variant_docs] #[serde(rename = #names)] #titles(#titles),)*

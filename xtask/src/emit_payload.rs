@@ -104,14 +104,14 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
         let mut attrs = Vec::new();
         if let Ty::EnumArray { min_items, max_items, unique, .. } = &f.ty {
             let (min, max) = (Literal::usize_unsuffixed(*min_items), Literal::usize_unsuffixed(*max_items));
-            attrs.push(quote!(#[schemars(length(min = #min, max = #max))]));
+            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(length(min = #min, max = #max)))]));
             if *unique {
-                attrs.push(quote!(#[schemars(extend("uniqueItems" = true))]));
+                attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(extend("uniqueItems" = true)))]));
             }
         }
         if let Ty::Integer { minimum: Some(min) } = &f.ty {
             let min = Literal::i64_unsuffixed(*min);
-            attrs.push(quote!(#[schemars(range(min = #min))]));
+            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(range(min = #min)))]));
         }
         if f.required {
             quote! { #fdocs #[serde(rename = #json)] #(#attrs)* pub #fident: #ty, }
@@ -151,7 +151,8 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
     let builder = crate::emit_builder::emit_builder(schema, s);
     quote! {
         #docs
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct #name { #(#fields)* }
         #conversions
@@ -179,7 +180,8 @@ fn emit_enum(e: &Enum) -> TokenStream {
     });
     quote! {
         #docs
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
         pub enum #name { #(#variants)* }
 
         impl #name {

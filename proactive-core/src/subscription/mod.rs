@@ -64,6 +64,7 @@ pub use event::SubscribedEvent;
 pub use memory::MemoryStore;
 pub use request::{REQUEST_TYPE, RequestError, SubscriptionChangedRequest};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 pub use store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
 pub use tracker::{Change, Outcome, Stale, SubscriptionTracker};

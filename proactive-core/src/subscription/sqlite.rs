@@ -57,6 +57,7 @@ CREATE INDEX IF NOT EXISTS proactive_subscriptions_by_event
 ///
 /// Timestamps are stored exactly (seconds and nanoseconds), so ordering is the
 /// same as in memory.
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
