@@ -43,6 +43,34 @@ impl Envelope {
     /// Starts an envelope around `event` (a generated payload, an [`AnyEvent`] or
     /// a derived struct, by value or by reference), sent to `audience`. The
     /// localized attributes the event brings are included.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use proactive_core::schemas::LocalizedText;
+    /// use proactive_core::schemas::trash_collection_alert_activated::{
+    ///     DayOfWeek, GarbageType, TrashCollectionAlert, TrashCollectionAlertActivated,
+    /// };
+    /// use proactive_core::{Audience, Envelope, ReferenceId};
+    ///
+    /// let alert = TrashCollectionAlertActivated::builder()
+    ///     .alert(
+    ///         TrashCollectionAlert::builder()
+    ///             .garbage_types([GarbageType::Bottles, GarbageType::Compostable])
+    ///             .collection_day_of_week(DayOfWeek::Tuesday)
+    ///             .build(),
+    ///     )
+    ///     .build();
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+    /// let (envelope, report) = Envelope::builder(&alert, Audience::unicast("amzn1.ask.account.ABC")?)
+    ///     .timestamp(now)
+    ///     .reference_id(ReferenceId::new("bins-2026-03-01")?)
+    ///     .expires_after(Duration::hours(12))
+    ///     .build_validated();
+    /// assert!(!report.has_errors(), "{report}");
+    /// assert_eq!(envelope.expiry_time, now + Duration::hours(12));
+    /// assert!(envelope.to_json().contains(r#""relevantAudience":{"type":"Unicast","payload":{"user":"amzn1.ask.account.ABC"}}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(event: impl ProactiveEvent, audience: Audience) -> EnvelopeBuilder {
         let mut extra = Report::new();
         event.check(&mut extra);

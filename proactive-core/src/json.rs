@@ -47,6 +47,32 @@ impl Envelope {
     /// with its warnings, or a report of every problem when anything is an error.
     ///
     /// Malformed JSON is reported with its line and column. No input panics.
+    ///
+    /// ```
+    /// use proactive_core::{Envelope, Rule};
+    ///
+    /// let text = r#"{
+    ///     "timestamp": "2026-03-01T08:00:00Z",
+    ///     "referenceId": "order-1234",
+    ///     "expiryTime": "2026-03-01T20:00:00Z",
+    ///     "event": {
+    ///         "name": "AMAZON.WeatherAlert.Activated",
+    ///         "payload": {"weatherAlert": {"alertType": "TORNADO"}}
+    ///     },
+    ///     "localizedAttributes": [],
+    ///     "relevantAudience": {"type": "Multicast", "payload": {}}
+    /// }"#;
+    /// let (envelope, warnings) = Envelope::from_json(text).expect("a valid envelope");
+    /// assert!(warnings.is_clean());
+    /// assert_eq!(envelope.reference_id.as_str(), "order-1234");
+    ///
+    /// // A typo is an error with its JSON path and a suggestion.
+    /// let report = Envelope::from_json(&text.replace("alertType", "alertTyp")).unwrap_err();
+    /// let error = report.errors().next().unwrap();
+    /// assert_eq!(error.rule, Rule::UnknownField);
+    /// assert_eq!(error.path, "event.payload.weatherAlert.alertTyp");
+    /// assert!(error.message.contains("did you mean `alertType`?"), "{}", error.message);
+    /// ```
     pub fn from_json(text: &str) -> Result<(Envelope, Report), Report> {
         parse_str(text).into_result()
     }
