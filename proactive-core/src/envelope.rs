@@ -20,6 +20,22 @@ pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);
 /// Serializes to exactly Amazon's JSON, with all six keys every time
 /// (`localizedAttributes: []` when nothing is localized, Multicast as
 /// `{"type":"Multicast","payload":{}}`).
+///
+/// ```
+/// # use proactive_core::schemas::WeatherAlertActivated;
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// # let alert = WeatherAlertActivated::builder()
+/// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+/// #     .build();
+/// use proactive_core::{Audience, Envelope};
+///
+/// let envelope = Envelope::builder(&alert, Audience::Multicast).build();
+/// assert_eq!(envelope.expiry_time - envelope.timestamp, proactive_core::DEFAULT_EXPIRY);
+/// // The fields are public: adjust a copy, then validate it.
+/// let resend = Envelope { reference_id: proactive_core::ReferenceId::random(), ..envelope.clone() };
+/// assert_ne!(resend.reference_id, envelope.reference_id);
+/// assert!(resend.validate().is_clean());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
@@ -87,6 +103,19 @@ impl Envelope {
     }
 
     /// The exact request body Amazon receives.
+    ///
+    /// ```
+    /// # use proactive_core::schemas::WeatherAlertActivated;
+    /// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+    /// use proactive_core::{Audience, Envelope};
+    ///
+    /// # let alert = WeatherAlertActivated::builder()
+    /// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+    /// #     .build();
+    /// let json = Envelope::builder(&alert, Audience::Multicast).build().to_json();
+    /// assert!(json.contains(r#""event":{"name":"AMAZON.WeatherAlert.Activated","payload":{"weatherAlert":{"alertType":"TORNADO"}}}"#));
+    /// assert!(json.contains(r#""localizedAttributes":[]"#));
+    /// ```
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an envelope always serializes: every key is a string")
     }
@@ -111,6 +140,28 @@ enum Expiry {
 /// Builds an [`Envelope`]. Unset values get safe defaults: the timestamp is now
 /// (to the millisecond), the reference id is random, the expiry is
 /// timestamp + 23 h.
+///
+/// ```
+/// # use proactive_core::schemas::{LocalizedText, WeatherAlertActivated};
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// let alert = WeatherAlertActivated::builder()
+///     .weather_alert(
+///         WeatherAlert::builder()
+///             .alert_type(WeatherAlertType::Tornado)
+///             .source(LocalizedText::attribute("source"))
+///             .build(),
+///     )
+///     .build();
+/// use proactive_core::{Audience, Envelope, Locale};
+///
+/// // Localized text for the event's `localizedattribute:` keys, per locale.
+/// let (envelope, report) = Envelope::builder(&alert, Audience::Multicast)
+///     .localized(Locale::en_us(), "source", "Example Weather")?
+///     .build_validated();
+/// assert!(report.is_clean(), "{report}");
+/// assert_eq!(envelope.localized_attributes.get(&Locale::en_us(), &"source".parse()?), Some("Example Weather"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "an `EnvelopeBuilder` does nothing until `.build()` is called"]
 pub struct EnvelopeBuilder {

@@ -79,6 +79,15 @@ impl Envelope {
 }
 
 /// Reads one envelope from JSON text; see [`Parsed`].
+///
+/// ```
+/// use proactive_core::json::parse_str;
+///
+/// // Too broken for an envelope, but every problem is reported, with its path.
+/// let parsed = parse_str(r#"{"timestamp": "yesterday"}"#);
+/// assert!(parsed.envelope.is_none());
+/// assert!(parsed.report.errors().any(|problem| problem.path == "timestamp"));
+/// ```
 pub fn parse_str(text: &str) -> Parsed {
     parse_slice(text.as_bytes())
 }

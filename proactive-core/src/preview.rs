@@ -17,6 +17,19 @@ use crate::{Envelope, Locale};
 /// are Amazon's English examples or third-party transcriptions, date-times are
 /// spoken in the user's time zone (shown here in UTC), and numbers are spoken as
 /// words.
+///
+/// ```
+/// # use proactive_core::schemas::WeatherAlertActivated;
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// # let alert = WeatherAlertActivated::builder()
+/// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+/// #     .build();
+/// use proactive_core::{Audience, Envelope, Locale};
+///
+/// let preview = Envelope::builder(&alert, Audience::Multicast).build().preview(&Locale::en_us());
+/// assert!(preview.text.contains("tornado"), "{preview}");
+/// assert!(preview.missing.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preview {
     /// The locale whose localized attributes filled the template.

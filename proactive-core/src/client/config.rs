@@ -84,6 +84,20 @@ impl FromStr for Stage {
 }
 
 /// Configures and builds a [`Client`]; from [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use proactive_core::client::{Client, RetryPolicy};
+///
+/// let client = Client::builder("id", "secret")
+///     .api_endpoint("https://api.fe.amazonalexa.com") // from a request Alexa sent
+///     .connect_timeout(Duration::from_secs(5))
+///     .retry_policy(RetryPolicy::default())
+///     .build()?;
+/// assert_eq!(client.region(), proactive_core::Region::FarEast);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "a `ClientBuilder` does nothing until `.build()` is called"]
 pub struct ClientBuilder {
     client_id: SecretString,
