@@ -249,11 +249,7 @@ impl Reader<'_> {
             Some(Value::String(name)) => match name.parse::<EventName>() {
                 Ok(name) => Some(name),
                 Err(_) => {
-                    let names = EventName::ALL.map(EventName::as_str);
-                    let hint = match table::closest_schema(&name) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => format!("Amazon's schemas are {}", names.join(", ")),
-                    };
+                    let hint = crate::suggest::event_name_hint(&name);
                     self.report.error(
                         Rule::UnknownEventName,
                         "event.name",

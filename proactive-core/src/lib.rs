@@ -94,12 +94,11 @@ mod preview;
 mod region;
 mod report;
 pub mod subscription;
+pub mod suggest;
 mod validate;
 
 pub use chrono;
 pub use proactive_schemas as schemas;
-// The one "did you mean" engine, shared with the derive (`proactive-table`).
-use proactive_schemas::table::suggest;
 
 pub use audience::Audience;
 #[cfg(feature = "client")]

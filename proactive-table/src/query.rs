@@ -15,11 +15,14 @@ pub fn schema_names() -> impl Iterator<Item = &'static str> + Clone {
     SCHEMAS.iter().map(|schema| schema.name)
 }
 
-/// The schema name closest to `given`, compared without the `AMAZON.` that all
-/// share (which would make every name look alike).
+/// The schema name closest to `given`, compared without the `AMAZON.` (in any
+/// case) that all share, which would make every name look alike.
 pub fn closest_schema(given: &str) -> Option<&'static str> {
     fn bare(name: &str) -> &str {
-        name.strip_prefix("AMAZON.").unwrap_or(name)
+        match name.get(..7) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("AMAZON.") => &name[7..],
+            _ => name,
+        }
     }
     let close = suggest::closest(bare(given), SCHEMAS.iter().map(|schema| bare(schema.name)))?;
     SCHEMAS.iter().map(|schema| schema.name).find(|name| bare(name) == close)
@@ -203,6 +206,7 @@ mod tests {
     fn schema_names_are_compared_without_their_common_prefix() {
         assert_eq!(closest_schema("AMAZON.MediaContent.Availble"), Some("AMAZON.MediaContent.Available"));
         assert_eq!(closest_schema("MediaContent.Available"), Some("AMAZON.MediaContent.Available"));
+        assert_eq!(closest_schema("amazon.occasion.updated"), Some("AMAZON.Occasion.Updated"));
         assert_eq!(closest_schema("AMAZON.Reminder.Created"), None);
         assert_eq!(schema_names().count(), SCHEMAS.len());
     }
