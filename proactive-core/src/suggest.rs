@@ -38,14 +38,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(closest("garbageType", ["garbageTypes", "collectionDayOfWeek"]), Some("garbageTypes"));
-        assert_eq!(closest("unicast", ["Unicast", "Multicast"]), Some("Unicast"));
-        assert_eq!(closest("zzz", ["garbageTypes", "collectionDayOfWeek"]), None);
-        assert_eq!(did_you_mean("refrenceId", ["referenceId", "timestamp"]), "; did you mean `referenceId`?");
-    }
-
-    #[test]
     fn event_names_are_compared_without_their_shared_prefix() {
         assert_eq!(closest_event_name("OrderStatus"), Some(EventName::OrderStatusUpdated));
         assert_eq!(closest_event_name("AMAZON.WeatherAlert.Activatd"), Some(EventName::WeatherAlertActivated));
