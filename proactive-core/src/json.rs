@@ -23,6 +23,16 @@ const ENVELOPE_KEYS: [&str; 6] =
 
 /// What reading untyped JSON gave: the typed envelope when the input could be
 /// read into one, and every problem found.
+///
+/// ```
+/// use proactive_core::json::parse_str;
+///
+/// // The envelope is kept when there are only warnings; `into_result` says which.
+/// let parsed = parse_str(r#"{"event": {"name": "AMAZON.Pizza.Delivered", "payload": {}}}"#);
+/// assert!(parsed.envelope.is_none());
+/// let report = parsed.into_result().unwrap_err();
+/// assert!(report.errors().any(|problem| problem.path == "event.name"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
     /// The envelope, normalized to Amazon's form; `None` when the input is too

@@ -92,6 +92,15 @@ use crate::Region;
 /// clones share the connection pool and the token cache. `Send + Sync`.
 ///
 /// Made with [`Client::builder`]; see the [module docs](self) for an example.
+///
+/// ```
+/// use proactive_core::client::Client;
+///
+/// let client = Client::builder("id", "secret").build()?;
+/// let for_another_task = client.clone(); // shares the pool and the token cache
+/// assert_eq!(for_another_task.token_requests(), 0, "no token until the first send");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Client {
     shared: Arc<Shared>,
