@@ -75,11 +75,13 @@ pub mod json;
 mod localized;
 pub mod manifest;
 mod preview;
+mod reference;
 mod region;
 mod report;
 pub mod subscription;
 mod suggest;
 mod validate;
+mod window;
 
 pub use chrono;
 pub use proactive_schemas as schemas;
@@ -96,3 +98,4 @@ pub use preview::Preview;
 pub use proactive_derive::ProactiveEvent;
 pub use region::{Region, UnknownRegion};
 pub use report::{Problem, Report, Rule, Severity};
+pub use window::{MAX_RESTAMP_WINDOW, OutsideNowWindow};

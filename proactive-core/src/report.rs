@@ -37,6 +37,12 @@ pub enum Rule {
     ExpiryWindow,
     /// `expiryTime` is already past.
     Expired,
+    /// `expiryTime` is outside `now + 5 min ..= now + 24 h` at the moment of
+    /// sending (Amazon answers 400); an error when sending, a warning offline.
+    NowWindow,
+    /// Text that looks like a misspelled `localizedattribute:KEY` reference:
+    /// Alexa would read it aloud.
+    MisspelledReference,
     /// A locale is not `xx-YY`.
     Locale,
     /// The same locale appears twice in `localizedAttributes`.

@@ -81,7 +81,8 @@ pub use config::{
     USER_AGENT, UnknownStage,
 };
 pub use error::{
-    ApiError, BuildError, DispatchError, InvalidEnvelope, ResponseError, SendError, TokenError, TokenErrorKind,
+    ApiError, ApiErrorKind, BuildError, DispatchError, InvalidEnvelope, ResponseError, SendError, TokenError,
+    TokenErrorKind,
 };
 pub use retry::RetryPolicy;
 pub use send::Accepted;
@@ -162,6 +163,15 @@ impl Client {
     fn retarget(&self, region: Region, stage: Stage) -> Client {
         let events_url = config::events_url(self.shared.base_url.as_ref(), region, stage);
         Client { shared: Arc::clone(&self.shared), target: Arc::new(Target { region, stage, events_url }) }
+    }
+
+    /// Makes sure a token can be had, without sending an event: uses the cached
+    /// token, or asks Login with Amazon for one. `proactive doctor` uses it to
+    /// check the credentials and the skill's `alexa::proactive_events` scope
+    /// (LWA's `invalid_scope` means the manifest lacks the permission or the
+    /// publications).
+    pub async fn check_token(&self) -> Result<(), TokenError> {
+        self.shared.tokens.get().await.map(|_| ())
     }
 
     /// How many token requests this client (and its clones) made, retries
