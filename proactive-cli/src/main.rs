@@ -20,6 +20,7 @@ macro_rules! out {
 }
 
 mod input;
+mod outcome;
 mod send;
 
 use std::process::ExitCode;
@@ -128,7 +129,9 @@ fn validate(format: Format, paths: &[String]) -> u8 {
                 continue;
             }
         };
-        for item in items {
+        for mut item in items {
+            // A stored envelope may be sent (or re-stamped) later: the now-window is a warning here.
+            item.parsed.warn_outside_now_window(proactive_core::chrono::Utc::now());
             let report = &item.parsed.report;
             let valid = item.parsed.envelope.is_some() && !report.has_errors();
             if !valid && status == OK {

@@ -10,6 +10,7 @@ use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 use crate::input::{self, Item};
+use crate::outcome::{self, KindCounts};
 use crate::{Format, INVALID, OK, USAGE};
 
 /// Every option of `proactive send`.
@@ -52,6 +53,11 @@ pub(crate) struct SendArgs {
     /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
     #[arg(long, default_value_t = 0.0, requires = "sandbox")]
     sandbox_fail_rate: f64,
+    /// Re-stamp every envelope before sending: timestamp = now, expiryTime = now +
+    /// its own window (clamped to 5 min..23 h). For envelopes written earlier,
+    /// which Amazon refuses once their expiry is less than 5 min or more than 24 h away.
+    #[arg(long)]
+    restamp: bool,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -125,10 +131,18 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
 
     // Invalid events are never sent: they count as rejected and go to --failed.
     let mut rejected_invalid = 0u64;
+    let mut kinds = KindCounts::default();
+    let mut not_accepted_json = Vec::new();
     let mut to_send: Vec<(usize, Envelope)> = Vec::new();
     for (index, item) in items.iter().enumerate() {
         match (&item.parsed.envelope, item.parsed.report.has_errors()) {
-            (Some(envelope), false) => to_send.push((index, envelope.clone())),
+            (Some(envelope), false) => {
+                let mut envelope = envelope.clone();
+                if args.restamp {
+                    envelope.restamp();
+                }
+                to_send.push((index, envelope));
+            }
             _ => {
                 rejected_invalid += 1;
                 let problems: Vec<String> = item.parsed.report.errors().map(ToString::to_string).collect();
@@ -138,7 +152,15 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
                         out!("  {problem}");
                     }
                 }
-                not_accepted(item, json!({"stage": "validation", "problems": problems}));
+                let hint = outcome::invalid_hint(&item.parsed.report);
+                kinds.add(outcome::INVALID);
+                let mut error = outcome::fields(outcome::INVALID, hint);
+                error.insert("stage".to_owned(), json!("validation"));
+                error.insert("problems".to_owned(), json!(problems));
+                if args.format == Format::Json {
+                    not_accepted_json.push(json!({"source": item.location(), "error": error}));
+                }
+                not_accepted(item, Value::Object(error));
             }
         }
     }
@@ -173,8 +195,14 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
                 verbose.then_some(line)
             }
             Err(error) => {
-                not_accepted(item, error_json(error));
-                Some(format!("{}: not accepted: {error}", item.location()))
+                let (kind, hint) = outcome::classify(error);
+                kinds.add(kind);
+                let error_json = error_json(error);
+                if args.format == Format::Json {
+                    not_accepted_json.push(json!({"source": item.location(), "error": error_json}));
+                }
+                not_accepted(item, error_json);
+                Some(format!("{}: not accepted: {error}\n  {kind}: {hint}", item.location()))
             }
         };
         if let Some(line) = line {
@@ -216,6 +244,8 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
                 "retries": summary.retries,
                 "token_requests": client.token_requests(),
                 "elapsed_ms": elapsed_ms,
+                "kinds": kinds.to_json(),
+                "not_accepted": not_accepted_json,
             })
         ),
         Format::Text => {
@@ -228,6 +258,9 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
                 client.token_requests(),
                 if args.sandbox { " (sandbox)" } else { "" }
             );
+            if !kinds.is_empty() {
+                out!("not accepted, by kind: {}", kinds.to_text());
+            }
             if let Some(path) = &args.failed
                 && summary.accepted < total
             {
@@ -270,13 +303,15 @@ fn client(args: &SendArgs, sandbox: Option<&Sandbox>) -> Result<Client, String> 
     builder.build().map_err(|error| error.to_string())
 }
 
-/// The error as written to `--failed`: the stage, the status and Amazon's words.
+/// The error as written to `--failed` and `--format json`: its kind and what to
+/// do, the status and Amazon's words.
 fn error_json(error: &SendError) -> Value {
-    json!({
-        "message": error.to_string(),
-        "status": error.status(),
-        "request_id": error.request_id(),
-        "attempts": error.attempts(),
-        "retryable": error.is_retryable(),
-    })
+    let (kind, hint) = outcome::classify(error);
+    let mut fields = outcome::fields(kind, hint);
+    fields.insert("message".to_owned(), json!(error.to_string()));
+    fields.insert("status".to_owned(), json!(error.status()));
+    fields.insert("request_id".to_owned(), json!(error.request_id()));
+    fields.insert("attempts".to_owned(), json!(error.attempts()));
+    fields.insert("retryable".to_owned(), json!(error.is_retryable()));
+    Value::Object(fields)
 }

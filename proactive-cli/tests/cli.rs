@@ -69,7 +69,31 @@ fn validate_text_says_ok_per_event_and_exits_0() {
     let out = run(&args, None);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout.lines().count(), 8);
-    assert!(out.stdout.lines().all(|l| l.ends_with(": ok")), "{}", out.stdout);
+    // The examples are stored envelopes dated 2035: valid, but Amazon would refuse them
+    // today, which offline validation says as a warning.
+    for line in out.stdout.lines() {
+        assert!(
+            line.contains(": warning: expiryTime: expiryTime 2035-06-02T08:00:00Z is ")
+                && line.contains(" days after now; Amazon accepts an expiryTime between now + 5 min ("),
+            "{line}"
+        );
+    }
+    let (_, fresh) = restamped("examples/events/weather_alert.json");
+    let out = run(&["validate", &fresh], None);
+    assert_eq!((out.code, out.stdout.trim_end()), (0, format!("{fresh}: ok").as_str()));
+}
+
+/// The example re-stamped to now (its own window kept), as a scratch file.
+fn restamped(example: &str) -> (Value, String) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(format!("../{example}")).unwrap()).unwrap();
+    let (envelope, _) = proactive_core::Envelope::from_json(&v.to_string()).unwrap();
+    let mut envelope = envelope;
+    envelope.restamp();
+    v["timestamp"] = serde_json::json!(envelope.timestamp);
+    v["expiryTime"] = serde_json::json!(envelope.expiry_time);
+    let name = format!("fresh-{}", example.rsplit('/').next().unwrap());
+    let path = scratch(&name, &v.to_string());
+    (v, path)
 }
 
 #[test]
@@ -276,7 +300,7 @@ fn manifest_errors_exit_2() {
 
 #[test]
 fn send_to_the_sandbox_accepts_every_example_and_previews_it() {
-    let mut args = vec!["send", "--sandbox"];
+    let mut args = vec!["send", "--sandbox", "--restamp"];
     args.extend(EXAMPLES);
     let out = run(&args, None);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -296,11 +320,15 @@ fn send_to_the_sandbox_accepts_every_example_and_previews_it() {
 
 #[test]
 fn send_json_summary_has_the_documented_shape() {
-    let out = run(&["send", "--sandbox", "--format", "json", "examples/events/weather_alert.json"], None);
+    let out = run(&["send", "--sandbox", "--restamp", "--format", "json", "examples/events/weather_alert.json"], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let summary: Value = serde_json::from_str(&out.stdout).unwrap();
     let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["total", "accepted", "rejected", "failed", "retries", "token_requests", "elapsed_ms"]);
+    assert_eq!(
+        keys,
+        ["total", "accepted", "rejected", "failed", "retries", "token_requests", "elapsed_ms", "kinds", "not_accepted"]
+    );
+    assert_eq!((&summary["kinds"], &summary["not_accepted"]), (&serde_json::json!({}), &serde_json::json!([])));
     assert_eq!((summary["total"].as_u64(), summary["accepted"].as_u64()), (Some(1), Some(1)));
     assert_eq!(summary["token_requests"], 1);
 }
@@ -320,6 +348,7 @@ fn send_with_injected_failures_loses_nothing() {
             &failed,
             "--format",
             "json",
+            "--restamp",
             "examples/events/orders.jsonl",
         ],
         None,
@@ -335,10 +364,14 @@ fn send_with_injected_failures_loses_nothing() {
     for line in &lines {
         assert!(line["source"].as_str().unwrap().starts_with("examples/events/orders.jsonl:"));
         assert!(line["error"]["message"].is_string());
+        let kind = line["error"]["kind"].as_str().unwrap();
+        assert!(["server_error", "no_answer"].contains(&kind), "{line}");
+        assert!(line["error"]["hint"].as_str().unwrap().contains("retry later") || kind == "no_answer", "{line}");
         assert!(line["envelope"]["referenceId"].is_string());
     }
     // The --failed file is itself valid input: sending it again delivers the rest.
-    let again = run(&["send", "--sandbox", "--format", "json", &failed], None);
+    assert_eq!(summary["kinds"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum::<u64>(), failed_count);
+    let again = run(&["send", "--sandbox", "--restamp", "--format", "json", &failed], None);
     assert_eq!(again.code, 0, "{}", again.stderr);
     let summary: Value = serde_json::from_str(&again.stdout).unwrap();
     assert_eq!(summary["accepted"].as_u64(), Some(failed_count));
@@ -348,7 +381,10 @@ fn send_with_injected_failures_loses_nothing() {
 fn send_reads_stdin_and_refuses_invalid_events_without_sending_them() {
     let good = std::fs::read_to_string("../examples/events/message_alert.json").unwrap().replace('\n', "");
     let failed = scratch("invalid-failed.jsonl", "");
-    let out = run(&["send", "--sandbox", "--failed", &failed, "-"], Some(&format!("{good}\n{}\n", broken_example())));
+    let out = run(
+        &["send", "--sandbox", "--restamp", "--failed", &failed, "-"],
+        Some(&format!("{good}\n{}\n", broken_example())),
+    );
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("-:1: accepted (202"), "{}", out.stdout);
     assert!(out.stdout.contains("-:2: not sent, invalid:"), "{}", out.stdout);
@@ -356,6 +392,9 @@ fn send_reads_stdin_and_refuses_invalid_events_without_sending_them() {
     let line: Value = serde_json::from_str(std::fs::read_to_string(&failed).unwrap().trim()).unwrap();
     assert_eq!(line["source"], "-:2");
     assert_eq!(line["error"]["stage"], "validation");
+    assert_eq!(line["error"]["kind"], "invalid");
+    assert!(line["error"]["hint"].as_str().unwrap().starts_with("it was not sent: fix the errors listed"));
+    assert!(out.stdout.contains("not accepted, by kind: 1 invalid"), "{}", out.stdout);
     assert!(line["error"]["problems"][0].as_str().unwrap().contains("garbageTypes"));
 }
 

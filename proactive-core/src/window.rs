@@ -57,6 +57,8 @@ impl OutsideNowWindow {
         let ahead = self.expiry - self.now;
         if ahead < Duration::zero() {
             format!("{} before now (already expired)", describe(-ahead))
+        } else if ahead > Duration::days(2) {
+            format!("{} days after now", ahead.num_days())
         } else if self.is_too_late() {
             format!("{} after now, {} over the limit", describe(ahead), describe(ahead - MAX_EXPIRY))
         } else {
