@@ -19,6 +19,7 @@ macro_rules! out {
     }};
 }
 
+mod doctor;
 mod input;
 mod outcome;
 mod send;
@@ -59,6 +60,8 @@ enum Command {
     },
     /// Validate, preview and send envelopes to Amazon (or to an embedded sandbox).
     Send(send::SendArgs),
+    /// Check what makes events fail silently: the manifest, the credentials, the events.
+    Doctor(doctor::DoctorArgs),
     /// Print the skill.json fragment for the events a skill publishes, or merge it into skill.json.
     Manifest {
         /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Validate { format, paths } => validate(format, &paths),
         Command::Preview { locale, path } => preview(locale.as_deref(), &path),
         Command::Send(args) => send::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
@@ -257,6 +261,7 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
     }
     match (merge, existing) {
         (Some(path), Some(text)) => match manifest.merge_json(&text) {
+            Ok(merged) if refuse_errors(path, &merged) => INVALID,
             Ok(merged) if merged == text => {
                 out!("{path}: already up to date");
                 OK
@@ -287,6 +292,21 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
             }
         },
     }
+}
+
+/// Whether `proactive doctor` would call the merged manifest an error; if so,
+/// says why, and nothing is written.
+fn refuse_errors(path: &str, merged: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(merged) else { return false };
+    let findings = proactive_core::manifest::lint::lint(&value);
+    let errors: Vec<_> = findings.iter().filter(|f| f.severity == proactive_core::Severity::Error).collect();
+    for finding in &errors {
+        eprintln!("{path}: {finding}");
+    }
+    if !errors.is_empty() {
+        eprintln!("error: `{path}` was not changed: fix the errors above first (`proactive doctor --manifest {path}`)");
+    }
+    !errors.is_empty()
 }
 
 fn schema(name: Option<&str>) -> u8 {

@@ -25,6 +25,8 @@
 //! # }
 //! ```
 
+pub mod lint;
+
 use std::collections::BTreeSet;
 use std::fmt;
 

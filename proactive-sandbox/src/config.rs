@@ -20,6 +20,7 @@ pub struct SandboxConfig {
     pub(crate) seed: u64,
     pub(crate) on_request: Option<RequestCallback>,
     pub(crate) scripts: HashMap<String, ScriptedAnswer>,
+    pub(crate) grants_scope: bool,
 }
 
 /// What [`SandboxConfig::on_request`] stores.
@@ -40,6 +41,7 @@ impl Default for SandboxConfig {
             seed: 0x5eed,
             on_request: None,
             scripts: HashMap::new(),
+            grants_scope: true,
         }
     }
 }
@@ -87,6 +89,14 @@ impl SandboxConfig {
     /// ```
     pub fn answer_for(mut self, user_id: impl Into<String>, answer: ScriptedAnswer) -> Self {
         self.scripts.insert(user_id.into(), answer);
+        self
+    }
+
+    /// Answers every token request with LWA's `invalid_scope`, as Login with
+    /// Amazon answers for a skill whose manifest lacks the notifications
+    /// permission or the event publications.
+    pub fn without_proactive_events(mut self) -> Self {
+        self.grants_scope = false;
         self
     }
 

@@ -205,7 +205,7 @@ async fn token_answer(shared: &Shared, request: Request<Incoming>) -> Outcome {
     {
         return lwa_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
-    if field("scope") != Some(SCOPE) {
+    if field("scope") != Some(SCOPE) || !config.grants_scope {
         return lwa_error(StatusCode::BAD_REQUEST, "invalid_scope", "An unknown scope was requested");
     }
     let mut state = shared.state();
