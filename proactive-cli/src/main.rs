@@ -204,6 +204,20 @@ fn preview(locale: Option<&str>, path: &str) -> u8 {
             eprintln!("{}: Amazon would reject this event:\n{}", item.location(), item.parsed.report);
             status = INVALID;
         }
+        if let Some(locale) = &locale
+            && !envelope.localized_attributes.is_empty()
+            && !envelope.localized_attributes.locales().any(|l| l == locale)
+        {
+            let locales: Vec<&str> = envelope.localized_attributes.locales().map(Locale::as_str).collect();
+            eprintln!(
+                "error: {}: the event has no {locale} text (its locales: {}); users in {locale} would get it \
+                 without content: preview one of its locales, or add a localizedAttributes object for {locale}",
+                item.location(),
+                locales.join(", ")
+            );
+            status = INVALID;
+            continue;
+        }
         out!("{} ({}):", item.location(), envelope.event.name());
         let previews = match &locale {
             Some(locale) => vec![envelope.preview(locale)],
@@ -217,8 +231,8 @@ fn preview(locale: Option<&str>, path: &str) -> u8 {
         }
     }
     eprintln!(
-        "note: previews approximate what Alexa says: Amazon's templates are English, times are shown in UTC \
-         (Alexa speaks the user's time zone), and numbers are spoken as words"
+        "note: previews approximate what Alexa says: Amazon's templates are English (other languages are marked), \
+         times are shown in UTC (Alexa speaks the user's time zone), and numbers are spoken as words"
     );
     status
 }

@@ -106,6 +106,27 @@ fn validate_text_lists_problems_with_paths_and_exits_1() {
 }
 
 #[test]
+fn validate_names_the_intended_reference_for_a_misspelled_prefix() {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string("../examples/events/media_content.json").unwrap()).unwrap();
+    v["event"]["payload"]["content"]["name"] = Value::from("localized:title");
+    v["localizedAttributes"] =
+        serde_json::json!([{"locale": "en-US", "providerName": "Example TV", "title": "Luther"}]);
+    let path = scratch("misspelled.json", &v.to_string());
+    let out = run(&["validate", &path], None);
+    assert_eq!(out.code, 1);
+    let first = out.stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{path}: error: event.payload.content.name: `localized:title` looks like a misspelled reference, and \
+             Alexa would read it aloud as it is: write `localizedattribute:title` (the prefix is \
+             `localizedattribute:`, lowercase, no spaces)"
+        )
+    );
+}
+
+#[test]
 fn validate_json_has_the_documented_shape() {
     let bad = scratch("bad2.json", &broken_example());
     let lines = scratch(
@@ -175,6 +196,19 @@ fn preview_prints_each_locale_or_one() {
             .contains("de-DE: Der Nachtmanager, Staffel 3 will stream on June 5, 2035 at 8:00 PM UTC on Beispiel TV.")
     );
     assert!(!out.stdout.contains("en-US"));
+    assert!(
+        out.stdout.contains("Beispiel TV. [English sentence; Alexa speaks de-DE in its own words]"),
+        "{}",
+        out.stdout
+    );
+    // A locale the event lacks is an error, not an English sentence passed off as German.
+    let out = run(&["preview", "--locale", "fr-FR", "examples/events/media_content.json"], None);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr.lines().next().unwrap(),
+        "error: examples/events/media_content.json: the event has no fr-FR text (its locales: en-US, de-DE); users \
+         in fr-FR would get it without content: preview one of its locales, or add a localizedAttributes object for fr-FR"
+    );
     let bad = scratch("bad3.json", &broken_example());
     assert_eq!(run(&["preview", &bad], None).code, 1);
 }
