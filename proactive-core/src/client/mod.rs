@@ -44,7 +44,10 @@
 //! What it does, in order, for each envelope:
 //!
 //! - validates it with [`Envelope::validate_at`](crate::Envelope::validate_at) (now): errors refuse to send
-//!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`];
+//!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`]; an
+//!   `expiryTime` outside now + 5 min ..= now + 24 h is such an error, as Amazon
+//!   answers 400 for it (re-stamp stored envelopes with
+//!   [`Envelope::restamp`](crate::Envelope::restamp));
 //! - takes a token from the cache, or asks Login with Amazon for one (the
 //!   client-credentials grant, every form value percent-encoded); the cached token
 //!   is replaced a margin before it expires, and however many tasks need a token
@@ -55,7 +58,10 @@
 //!   [`RetryPolicy`], honouring `Retry-After`, with the same referenceId; a
 //!   401/403 gets one retry with a new token; 400, 403 (after that) and 409 are
 //!   final, except that a 409 after an attempt whose answer was lost means that
-//!   attempt was delivered ([`Accepted::by_earlier_attempt`]).
+//!   attempt was delivered ([`Accepted::by_earlier_attempt`]);
+//! - classifies Amazon's refusals ([`ApiError::kind`]: not subscribed, skill not
+//!   enabled, token, request, rate limit, server, duplicate), each kind with a
+//!   one-line hint of what to do.
 //!
 //! Everything is traced with [`tracing`](https://docs.rs/tracing) (spans
 //! `proactive.send`, `proactive.token` and `proactive.bulk`); no secret or token

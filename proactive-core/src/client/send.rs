@@ -70,7 +70,8 @@ impl Client {
     /// referenceId every time.
     ///
     /// An envelope with validation errors (including an `expiryTime` already
-    /// past) is not sent: [`SendError::Invalid`]. Warnings are returned in
+    /// past, or outside Amazon's now-window, `now + 5 min ..= now + 24 h`:
+    /// [`Rule::NowWindow`](crate::Rule::NowWindow)) is not sent: [`SendError::Invalid`]. Warnings are returned in
     /// [`Accepted::warnings`]. A 401 or 403 gets one more attempt with a new
     /// token, unless the token in use already drew a 401/403 right after it was
     /// fetched: then the refusal is about the event (a Unicast user who has not
