@@ -199,8 +199,7 @@ fn report(lines: &[Line], format: Format) -> u8 {
     match format {
         Format::Text => {
             for line in lines {
-                let severity = if line.severity == Severity::Error { "error" } else { "warning" };
-                out!("{severity}: {}: {}", line.path, line.message);
+                out!("{}: {}: {}", line.severity, line.path, line.message);
             }
             if lines.is_empty() {
                 out!("doctor: no problem found");

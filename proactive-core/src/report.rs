@@ -12,6 +12,16 @@ pub enum Severity {
     Warning,
 }
 
+impl fmt::Display for Severity {
+    /// `error` or `warning`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
 /// Which rule a problem breaks. Stable, so tests and tools can match on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -87,14 +97,10 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
         if self.path.is_empty() {
-            write!(f, "{severity}: {}", self.message)
+            write!(f, "{}: {}", self.severity, self.message)
         } else {
-            write!(f, "{severity}: {}: {}", self.path, self.message)
+            write!(f, "{}: {}: {}", self.severity, self.path, self.message)
         }
     }
 }

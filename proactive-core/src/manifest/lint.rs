@@ -60,11 +60,7 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{severity}: {}: {}", self.path, self.message)
+        write!(f, "{}: {}: {}", self.severity, self.path, self.message)
     }
 }
 
