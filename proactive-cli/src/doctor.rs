@@ -11,6 +11,7 @@ use proactive_core::manifest::lint::{self, Finding};
 use proactive_core::{Region, Severity};
 use serde_json::{Value, json};
 
+use crate::color::{Prefix, Stream};
 use crate::{Format, INVALID, OK, USAGE};
 
 /// Every option of `proactive doctor`.
@@ -30,8 +31,12 @@ pub(crate) struct DoctorArgs {
     #[arg(long)]
     client_id: Option<String>,
     /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
-    #[arg(long)]
+    /// Visible to other users of the machine (`ps`, /proc): prefer --client-secret-file or the variable.
+    #[arg(long, value_name = "SECRET", conflicts_with = "client_secret_file")]
     client_secret: Option<String>,
+    /// Read the client secret from this file (`-`: from standard input), out of other users' sight.
+    #[arg(long, value_name = "PATH")]
+    client_secret_file: Option<String>,
     /// Get the token from this URL instead of Login with Amazon.
     #[arg(long)]
     token_url: Option<String>,
@@ -61,10 +66,16 @@ impl From<Finding> for Line {
 }
 
 pub(crate) fn run(args: DoctorArgs) -> u8 {
-    let credentials = credentials(&args);
+    let credentials = match credentials(&args) {
+        Ok(credentials) => credentials,
+        Err(message) => {
+            error!("{message}");
+            return USAGE;
+        }
+    };
     if args.manifest.is_none() && args.events.is_empty() && credentials.is_none() {
-        eprintln!(
-            "error: nothing to check: pass --manifest skill.json, --events FILE, or credentials \
+        error!(
+            "nothing to check: pass --manifest skill.json, --events FILE, or credentials \
              (--client-id and --client-secret, or ALEXA_CLIENT_ID and ALEXA_CLIENT_SECRET)"
         );
         return USAGE;
@@ -82,7 +93,7 @@ pub(crate) fn run(args: DoctorArgs) -> u8 {
                 skill = Some(value);
             }
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 return USAGE;
             }
         }
@@ -91,7 +102,7 @@ pub(crate) fn run(args: DoctorArgs) -> u8 {
         match token_check(&args, id, secret) {
             Ok(line) => lines.extend(line),
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 return USAGE;
             }
         }
@@ -100,7 +111,7 @@ pub(crate) fn run(args: DoctorArgs) -> u8 {
         match events(path, skill.as_ref()) {
             Ok(found) => lines.extend(found),
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 return USAGE;
             }
         }
@@ -109,10 +120,12 @@ pub(crate) fn run(args: DoctorArgs) -> u8 {
     report(&lines, args.format)
 }
 
-fn credentials(args: &DoctorArgs) -> Option<(String, String)> {
-    let id = args.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok())?;
-    let secret = args.client_secret.clone().or_else(|| std::env::var("ALEXA_CLIENT_SECRET").ok())?;
-    Some((id, secret))
+/// The credentials, when both the id and the secret are given.
+fn credentials(args: &DoctorArgs) -> Result<Option<(String, String)>, String> {
+    let id = args.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
+    let secret =
+        crate::secret::resolve(args.client_secret.as_deref(), args.client_secret_file.as_deref(), &args.events)?;
+    Ok(id.zip(secret))
 }
 
 fn read_manifest(path: &str) -> Result<Value, String> {
@@ -199,7 +212,11 @@ fn report(lines: &[Line], format: Format) -> u8 {
     match format {
         Format::Text => {
             for line in lines {
-                out!("{}: {}: {}", line.severity, line.path, line.message);
+                let prefix = match line.severity {
+                    Severity::Error => Prefix::error(Stream::Stdout),
+                    _ => Prefix::warning(Stream::Stdout),
+                };
+                out!("{prefix} {}: {}", line.path, line.message);
             }
             if lines.is_empty() {
                 out!("doctor: no problem found");

@@ -13,35 +13,56 @@ macro_rules! out {
             if error.kind() == std::io::ErrorKind::BrokenPipe {
                 std::process::exit(0);
             }
-            eprintln!("error: cannot write to standard output: {error}");
+            eprintln!("{} cannot write to standard output: {error}", $crate::color::Prefix::error($crate::color::Stream::Stderr));
             std::process::exit(2);
         }
     }};
 }
 
+#[macro_use]
+mod color;
 mod doctor;
+mod hints;
 mod input;
 mod outcome;
+mod secret;
 mod send;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use proactive_core::Locale;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use proactive_core::schemas::EventName;
 use serde_json::json;
 
 /// Validate, preview and send Alexa Proactive Events.
 #[derive(Parser)]
-#[command(name = "proactive", version, about, long_about = None)]
+#[command(name = "proactive", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
+    /// When to colour the `error:` and `warning:` prefixes (auto: on a terminal, unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value_t = clap::ColorChoice::Auto,
+        display_order = 900
+    )]
+    color: clap::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
 
+/// The exit codes, as `--help` lists them.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  everything was valid (validate, preview) or accepted (send)
+  1  some event was invalid or not accepted
+  2  usage or I/O error (bad flag, unreadable file, unknown name, no credentials)";
+
 #[derive(Subcommand)]
 enum Command {
     /// Check envelopes (JSON files, or JSONL with one per line) against Amazon's rules.
+    #[command(after_help = EXIT_CODES)]
     Validate {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -51,6 +72,7 @@ enum Command {
         paths: Vec<String>,
     },
     /// Show the sentence Alexa is expected to speak, per locale.
+    #[command(after_help = EXIT_CODES)]
     Preview {
         /// Only this locale (default: every locale of the event).
         #[arg(long)]
@@ -59,6 +81,7 @@ enum Command {
         path: String,
     },
     /// Validate, preview and send envelopes to Amazon (or to an embedded sandbox).
+    #[command(after_help = EXIT_CODES)]
     Send(send::SendArgs),
     /// Check what makes events fail silently: the manifest, the credentials, the events.
     Doctor(doctor::DoctorArgs),
@@ -67,8 +90,8 @@ enum Command {
         /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
         #[arg(long = "event", value_name = "NAME", required = true)]
         events: Vec<String>,
-        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL
-        /// (when merging, defaults to the one already in skill.json).
+        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL.
+        /// Required, unless --merge finds one in skill.json to keep.
         #[arg(long)]
         endpoint: Option<String>,
         /// Merge into this skill.json in place, keeping every other key (idempotent).
@@ -82,12 +105,19 @@ enum Command {
     },
     /// Run the offline sandbox until interrupted, printing each request it answers.
     Sandbox {
-        /// The loopback port to listen on (default: a free one).
+        /// The loopback port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// The fraction (0 to 1) of event requests to fail with 500/503 or a closed connection.
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,
+    },
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    ///
+    /// For example, for bash: `proactive completions bash > ~/.local/share/bash-completion/completions/proactive`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -108,7 +138,11 @@ const INVALID: u8 = 1;
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap prints help and usage errors itself, before `--color` is parsed: tell it first.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut matches = Cli::command().color(color::from_args(&args)).get_matches_from(args);
+    let cli = Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit());
+    color::init(cli.color);
     let code = match cli.command {
         Command::Validate { format, paths } => validate(format, &paths),
         Command::Preview { locale, path } => preview(locale.as_deref(), &path),
@@ -117,6 +151,7 @@ fn main() -> ExitCode {
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
+        Command::Completions { shell } => completions(shell),
     };
     ExitCode::from(code)
 }
@@ -128,7 +163,7 @@ fn validate(format: Format, paths: &[String]) -> u8 {
         let items = match input::read(path) {
             Ok(items) => items,
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 status = USAGE;
                 continue;
             }
@@ -147,7 +182,7 @@ fn validate(format: Format, paths: &[String]) -> u8 {
                         out!("{}: ok", item.location());
                     } else {
                         for problem in report.problems() {
-                            out!("{}: {problem}", item.location());
+                            out!("{}: {}", item.location(), color::problem(problem));
                         }
                     }
                 }
@@ -178,17 +213,17 @@ fn validate(format: Format, paths: &[String]) -> u8 {
 }
 
 fn preview(locale: Option<&str>, path: &str) -> u8 {
-    let locale = match locale.map(Locale::new).transpose() {
+    let locale = match locale.map(hints::locale).transpose() {
         Ok(locale) => locale,
         Err(error) => {
-            eprintln!("error: {error}");
+            error!("{error}");
             return USAGE;
         }
     };
     let items = match input::read(path) {
         Ok(items) => items,
         Err(message) => {
-            eprintln!("error: {message}");
+            error!("{message}");
             return USAGE;
         }
     };
@@ -205,16 +240,10 @@ fn preview(locale: Option<&str>, path: &str) -> u8 {
             status = INVALID;
         }
         if let Some(locale) = &locale
-            && !envelope.localized_attributes.is_empty()
-            && !envelope.localized_attributes.locales().any(|l| l == locale)
+            && let Some(missing) = hints::missing_locale(envelope, locale)
         {
-            let locales: Vec<&str> = envelope.localized_attributes.locales().map(Locale::as_str).collect();
-            eprintln!(
-                "error: {}: the event has no {locale} text (its locales: {}); users in {locale} would get it \
-                 without content: preview one of its locales, or add a localizedAttributes object for {locale}",
-                item.location(),
-                locales.join(", ")
-            );
+            // Not an English sentence passed off as this locale: users there would get no content.
+            error!("{}: users in {locale} would get this event without its content: {missing}", item.location());
             status = INVALID;
             continue;
         }
@@ -240,10 +269,19 @@ fn preview(locale: Option<&str>, path: &str) -> u8 {
 fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u8 {
     use proactive_core::manifest::{EventsEndpoint, EventsManifest};
 
+    // The names first: a typo is worth knowing before the endpoint is asked for.
+    let (names, unknown): (Vec<_>, Vec<_>) = events.iter().map(|name| hints::event_name(name)).partition(Result::is_ok);
+    if !unknown.is_empty() {
+        for message in unknown.into_iter().filter_map(Result::err) {
+            error!("{message}");
+        }
+        return USAGE;
+    }
+    let names: Vec<EventName> = names.into_iter().filter_map(Result::ok).collect();
     let existing = match merge.map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
         Ok(text) => text,
         Err((path, error)) => {
-            eprintln!("error: cannot read `{path}`: {error}");
+            error!("cannot read `{path}`: {error}");
             return USAGE;
         }
     };
@@ -253,26 +291,20 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
         value.pointer("/manifest/events/endpoint/uri")?.as_str().map(str::to_owned)
     });
     let Some(uri) = endpoint.map(str::to_owned).or(current_uri) else {
-        eprintln!("error: an events endpoint is required: pass --endpoint with a Lambda ARN or an https:// URL");
+        error!(
+            "an events endpoint is required: pass --endpoint with a Lambda ARN or an https:// URL{}",
+            if merge.is_some() { " (the skill.json has none to keep)" } else { "" }
+        );
         return USAGE;
     };
     let endpoint = match EventsEndpoint::new(&uri) {
         Ok(endpoint) => endpoint,
         Err(error) => {
-            eprintln!("error: {error}");
+            error!("{error}");
             return USAGE;
         }
     };
-    let mut manifest = EventsManifest::new(endpoint);
-    for name in events {
-        manifest = match manifest.publish_name(name) {
-            Ok(manifest) => manifest,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return USAGE;
-            }
-        };
-    }
+    let manifest = names.into_iter().fold(EventsManifest::new(endpoint), EventsManifest::publish);
     match (merge, existing) {
         (Some(path), Some(text)) => match manifest.merge_json(&text) {
             Ok(merged) if refuse_errors(path, &merged) => INVALID,
@@ -286,12 +318,12 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
                     OK
                 }
                 Err(error) => {
-                    eprintln!("error: cannot write `{path}`: {error}");
+                    error!("cannot write `{path}`: {error}");
                     USAGE
                 }
             },
             Err(error) => {
-                eprintln!("error: {path}: {error}");
+                error!("{path}: {error}");
                 USAGE
             }
         },
@@ -301,7 +333,7 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
                 OK
             }
             Err(error) => {
-                eprintln!("error: {error}");
+                error!("{error}");
                 USAGE
             }
         },
@@ -309,18 +341,24 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
 }
 
 /// Whether `proactive doctor` would call the merged manifest an error; if so,
-/// says why, and nothing is written.
+/// says why, and nothing is written. Its warnings are printed either way.
 fn refuse_errors(path: &str, merged: &str) -> bool {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(merged) else { return false };
     let findings = proactive_core::manifest::lint::lint(&value);
-    let errors: Vec<_> = findings.iter().filter(|f| f.severity == proactive_core::Severity::Error).collect();
-    for finding in &errors {
-        eprintln!("{path}: {finding}");
+    let mut errors = 0;
+    for finding in &findings {
+        match finding.severity {
+            proactive_core::Severity::Error => {
+                errors += 1;
+                error!("{path}: {}: {}", finding.path, finding.message);
+            }
+            _ => warning!("{path}: {}: {}", finding.path, finding.message),
+        }
     }
-    if !errors.is_empty() {
-        eprintln!("error: `{path}` was not changed: fix the errors above first (`proactive doctor --manifest {path}`)");
+    if errors > 0 {
+        error!("`{path}` was not changed: fix the errors above first (`proactive doctor --manifest {path}`)");
     }
-    !errors.is_empty()
+    errors > 0
 }
 
 fn schema(name: Option<&str>) -> u8 {
@@ -330,10 +368,10 @@ fn schema(name: Option<&str>) -> u8 {
         }
         return OK;
     };
-    let event: EventName = match name.parse() {
+    let event = match hints::event_name(name) {
         Ok(event) => event,
-        Err(error) => {
-            eprintln!("error: {error}");
+        Err(message) => {
+            error!("{message}");
             return USAGE;
         }
     };
@@ -343,7 +381,7 @@ fn schema(name: Option<&str>) -> u8 {
 
 fn sandbox(port: u16, fail_rate: f64) -> u8 {
     if !(0.0..=1.0).contains(&fail_rate) {
-        eprintln!("error: --fail-rate must be between 0 and 1");
+        error!("--fail-rate must be between 0 and 1");
         return USAGE;
     }
     let Some(runtime) = runtime() else { return USAGE };
@@ -354,7 +392,7 @@ fn sandbox(port: u16, fail_rate: f64) -> u8 {
         let sandbox = match proactive_sandbox::Sandbox::bind(config, port).await {
             Ok(sandbox) => sandbox,
             Err(error) => {
-                eprintln!("error: cannot listen on port {port}: {error}");
+                error!("cannot listen on port {port}: {error}");
                 return USAGE;
             }
         };
@@ -375,8 +413,16 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => Some(runtime),
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            error!("cannot start the async runtime: {error}");
             None
         }
     }
+}
+
+/// Writes the completion script for `shell` to standard output.
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "proactive", &mut script);
+    out!("{}", String::from_utf8_lossy(&script).trim_end());
+    OK
 }

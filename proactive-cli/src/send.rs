@@ -23,8 +23,12 @@ pub(crate) struct SendArgs {
     #[arg(long)]
     client_id: Option<String>,
     /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
-    #[arg(long)]
+    /// Visible to other users of the machine (`ps`, /proc): prefer --client-secret-file or the variable.
+    #[arg(long, value_name = "SECRET", conflicts_with = "client_secret_file")]
     client_secret: Option<String>,
+    /// Read the client secret from this file (`-`: from standard input), out of other users' sight.
+    #[arg(long, value_name = "PATH")]
+    client_secret_file: Option<String>,
     /// The region of the users: na, eu or fe.
     #[arg(long, default_value = "na")]
     region: Region,
@@ -279,9 +283,10 @@ fn client(args: &SendArgs, sandbox: Option<&Sandbox>) -> Result<Client, String> 
             .token_url(sandbox.token_url()),
         None => {
             let id = args.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
-            let secret = args.client_secret.clone().or_else(|| std::env::var("ALEXA_CLIENT_SECRET").ok());
+            let secret =
+                crate::secret::resolve(args.client_secret.as_deref(), args.client_secret_file.as_deref(), &args.paths)?;
             let (Some(id), Some(secret)) = (id, secret) else {
-                return Err("credentials are required: pass --client-id and --client-secret, or set \
+                return Err("credentials are required: pass --client-id and --client-secret-file, or set \
                             ALEXA_CLIENT_ID and ALEXA_CLIENT_SECRET (the Alexa Skill Messaging credentials \
                             from the skill's Permissions page); or use --sandbox"
                     .to_owned());

@@ -206,8 +206,8 @@ fn preview_prints_each_locale_or_one() {
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert_eq!(
         out.stderr.lines().next().unwrap(),
-        "error: examples/events/media_content.json: the event has no fr-FR text (its locales: en-US, de-DE); users \
-         in fr-FR would get it without content: preview one of its locales, or add a localizedAttributes object for fr-FR"
+        "error: examples/events/media_content.json: users in fr-FR would get this event without its content: the \
+         event has no `fr-FR` localized attributes; it has `en-US`, `de-DE`"
     );
     let bad = scratch("bad3.json", &broken_example());
     assert_eq!(run(&["preview", &bad], None).code, 1);

@@ -314,7 +314,7 @@ fn manifest_merge_refuses_what_doctor_calls_an_error() {
     assert_eq!(
         stderr.lines().next().unwrap(),
         format!(
-            "{path}: error: manifest.events.publications[0].eventName: `AMAZON.WeatherAlert.Activate` is not an event \
+            "error: {path}: manifest.events.publications[0].eventName: `AMAZON.WeatherAlert.Activate` is not an event \
              Amazon knows, and SMAPI rejects the manifest; did you mean `AMAZON.WeatherAlert.Activated`?"
         )
     );

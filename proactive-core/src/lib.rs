@@ -79,7 +79,7 @@ mod reference;
 mod region;
 mod report;
 pub mod subscription;
-mod suggest;
+pub mod suggest;
 mod validate;
 mod window;
 
