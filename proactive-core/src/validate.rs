@@ -131,7 +131,10 @@ pub(crate) fn check_localized_attributes(
                 let defined =
                     keys.keys().map(AttributeKey::as_str).filter(|k| !references.iter().any(|r| r.as_str() == *k));
                 let hint = match crate::suggest::closest(key.as_str(), defined) {
-                    Some(close) => format!("; did you mean `{close}`, defined here? Keys are case-sensitive"),
+                    Some(close) if close.eq_ignore_ascii_case(key.as_str()) => {
+                        format!("; did you mean `{close}`, defined here? Keys are case-sensitive")
+                    }
+                    Some(close) => format!("; did you mean `{close}`, defined here?"),
                     None => "; add it to this object".to_owned(),
                 };
                 report.error(
