@@ -7,12 +7,12 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::{EventsEndpoint, NOTIFICATIONS_PERMISSION, SUBSCRIPTION_CHANGED_EVENT};
+use super::{EventsEndpoint, NOTIFICATIONS_PERMISSION, SUBSCRIPTION_CHANGED_EVENT, SkillEventName};
 use crate::schemas::EventName;
 use crate::{Region, Severity};
 
 /// The manifest name of the event Alexa sends when a user disables the skill.
-pub const SKILL_DISABLED_EVENT: &str = "SKILL_DISABLED";
+const SKILL_DISABLED_EVENT: &str = SkillEventName::SkillDisabled.as_str();
 
 /// Which check a [`Finding`] comes from. Stable, so tools can match on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
