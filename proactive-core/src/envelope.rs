@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::report::Report;
 use crate::schemas::AnyEvent;
-use crate::{Audience, LocalizedAttributes, ProactiveEvent, ReferenceId, UserId};
+use crate::{Audience, LocalizedAttributes, ProactiveEvent, ReferenceId};
 
 /// The earliest allowed expiry, after the timestamp.
 pub const MIN_EXPIRY: Duration = Duration::minutes(5);
@@ -20,6 +20,22 @@ pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);
 /// Serializes to exactly Amazon's JSON, with all six keys every time
 /// (`localizedAttributes: []` when nothing is localized, Multicast as
 /// `{"type":"Multicast","payload":{}}`).
+///
+/// ```
+/// # use proactive_core::schemas::WeatherAlertActivated;
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// # let alert = WeatherAlertActivated::builder()
+/// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+/// #     .build();
+/// use proactive_core::{Audience, Envelope};
+///
+/// let envelope = Envelope::builder(&alert, Audience::Multicast).build();
+/// assert_eq!(envelope.expiry_time - envelope.timestamp, proactive_core::DEFAULT_EXPIRY);
+/// // The fields are public: adjust a copy, then validate it.
+/// let resend = Envelope { reference_id: proactive_core::ReferenceId::random(), ..envelope.clone() };
+/// assert_ne!(resend.reference_id, envelope.reference_id);
+/// assert!(resend.validate().is_clean());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
@@ -43,6 +59,34 @@ impl Envelope {
     /// Starts an envelope around `event` (a generated payload, an [`AnyEvent`] or
     /// a derived struct, by value or by reference), sent to `audience`. The
     /// localized attributes the event brings are included.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use proactive_core::schemas::LocalizedText;
+    /// use proactive_core::schemas::trash_collection_alert_activated::{
+    ///     DayOfWeek, GarbageType, TrashCollectionAlert, TrashCollectionAlertActivated,
+    /// };
+    /// use proactive_core::{Audience, Envelope, ReferenceId};
+    ///
+    /// let alert = TrashCollectionAlertActivated::builder()
+    ///     .alert(
+    ///         TrashCollectionAlert::builder()
+    ///             .garbage_types([GarbageType::Bottles, GarbageType::Compostable])
+    ///             .collection_day_of_week(DayOfWeek::Tuesday)
+    ///             .build(),
+    ///     )
+    ///     .build();
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+    /// let (envelope, report) = Envelope::builder(&alert, Audience::unicast("amzn1.ask.account.ABC")?)
+    ///     .timestamp(now)
+    ///     .reference_id(ReferenceId::new("bins-2026-03-01")?)
+    ///     .expires_after(Duration::hours(12))
+    ///     .build_validated();
+    /// assert!(!report.has_errors(), "{report}");
+    /// assert_eq!(envelope.expiry_time, now + Duration::hours(12));
+    /// assert!(envelope.to_json().contains(r#""relevantAudience":{"type":"Unicast","payload":{"user":"amzn1.ask.account.ABC"}}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(event: impl ProactiveEvent, audience: Audience) -> EnvelopeBuilder {
         let mut extra = Report::new();
         event.check(&mut extra);
@@ -59,6 +103,19 @@ impl Envelope {
     }
 
     /// The exact request body Amazon receives.
+    ///
+    /// ```
+    /// # use proactive_core::schemas::WeatherAlertActivated;
+    /// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+    /// use proactive_core::{Audience, Envelope};
+    ///
+    /// # let alert = WeatherAlertActivated::builder()
+    /// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+    /// #     .build();
+    /// let json = Envelope::builder(&alert, Audience::Multicast).build().to_json();
+    /// assert!(json.contains(r#""event":{"name":"AMAZON.WeatherAlert.Activated","payload":{"weatherAlert":{"alertType":"TORNADO"}}}"#));
+    /// assert!(json.contains(r#""localizedAttributes":[]"#));
+    /// ```
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an envelope always serializes: every key is a string")
     }
@@ -83,6 +140,28 @@ enum Expiry {
 /// Builds an [`Envelope`]. Unset values get safe defaults: the timestamp is now
 /// (to the millisecond), the reference id is random, the expiry is
 /// timestamp + 23 h.
+///
+/// ```
+/// # use proactive_core::schemas::{LocalizedText, WeatherAlertActivated};
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// let alert = WeatherAlertActivated::builder()
+///     .weather_alert(
+///         WeatherAlert::builder()
+///             .alert_type(WeatherAlertType::Tornado)
+///             .source(LocalizedText::attribute("source"))
+///             .build(),
+///     )
+///     .build();
+/// use proactive_core::{Audience, Envelope, Locale};
+///
+/// // Localized text for the event's `localizedattribute:` keys, per locale.
+/// let (envelope, report) = Envelope::builder(&alert, Audience::Multicast)
+///     .localized(Locale::en_us(), "source", "Example Weather")?
+///     .build_validated();
+/// assert!(report.is_clean(), "{report}");
+/// assert_eq!(envelope.localized_attributes.get(&Locale::en_us(), &"source".parse()?), Some("Example Weather"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "an `EnvelopeBuilder` does nothing until `.build()` is called"]
 pub struct EnvelopeBuilder {
@@ -171,12 +250,5 @@ impl EnvelopeBuilder {
             audience: self.audience,
         };
         (envelope, self.extra)
-    }
-}
-
-impl Audience {
-    /// Unicast to the user with this id.
-    pub fn unicast(user: &str) -> Result<Self, crate::InvalidUserId> {
-        Ok(Self::Unicast(UserId::new(user)?))
     }
 }

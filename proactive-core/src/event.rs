@@ -9,6 +9,18 @@ use crate::schemas::{AnyEvent, EventName, EventPayload};
 /// Implemented by every generated payload type, by [`AnyEvent`], and by user
 /// structs with `#[derive(ProactiveEvent)]`. The envelope, validation, preview and
 /// the client accept any `ProactiveEvent` the same way.
+///
+/// ```
+/// # use proactive_core::schemas::WeatherAlertActivated;
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// # let alert = WeatherAlertActivated::builder()
+/// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+/// #     .build();
+/// use proactive_core::ProactiveEvent;
+/// use proactive_core::schemas::EventName;
+///
+/// assert_eq!(alert.event_name(), EventName::WeatherAlertActivated);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a proactive event",
     note = "use a payload type from `proactive_core::schemas`, or add `#[derive(ProactiveEvent)]` to `{Self}`"

@@ -72,6 +72,16 @@ macro_rules! string_newtype {
 /// Amazon documents "alphanumeric and `~`", but its own examples use `-`; the
 /// project accepts both (see the Decisions table). A user receives at most one
 /// event per reference id: a second one is answered with 409.
+///
+/// ```
+/// use proactive_core::ReferenceId;
+///
+/// let id = ReferenceId::new("order-1234~shipped")?;
+/// assert_eq!(id.as_str(), "order-1234~shipped");
+/// assert!(ReferenceId::new("order 1234").is_err(), "no spaces");
+/// assert_ne!(ReferenceId::random(), ReferenceId::random());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReferenceId(String);
 
@@ -120,6 +130,16 @@ string_newtype!(ReferenceId, InvalidReferenceId);
 
 /// A locale as Amazon writes it in `localizedAttributes`: `xx-YY`, such as
 /// `en-US`, `de-DE` or `ja-JP`.
+///
+/// ```
+/// use proactive_core::Locale;
+///
+/// let german: Locale = "de-DE".parse()?;
+/// assert_eq!(german.as_str(), "de-DE");
+/// assert_eq!(Locale::en_us().as_str(), "en-US");
+/// assert!("german".parse::<Locale>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Locale(String);
 
@@ -152,6 +172,15 @@ string_newtype!(Locale, InvalidLocale);
 /// The id of an Alexa user, from `context.System.user.userId`: non-empty, at most
 /// 255 characters. Real ids start with `amzn1.ask.account.`; a missing prefix is
 /// only a warning in validation, since test tools use other ids.
+///
+/// ```
+/// use proactive_core::UserId;
+///
+/// let user = UserId::new("amzn1.ask.account.AGF7EXAMPLEUSERID")?;
+/// assert_eq!(user.to_string(), "amzn1.ask.account.AGF7EXAMPLEUSERID");
+/// assert!(UserId::new("").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(String);
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::report::{Report, Rule};
-use crate::schemas::table::{self, Kind};
+use crate::schemas::table::{self, IntType, Kind};
 use crate::schemas::{AnyEvent, AttributeKey, EventName, LOCALIZED_ATTRIBUTE_PREFIX, Violation};
 use crate::suggest::did_you_mean;
 use crate::{Audience, Envelope, Locale, LocalizedAttributes, ReferenceId, UserId};
@@ -23,6 +23,16 @@ const ENVELOPE_KEYS: [&str; 6] =
 
 /// What reading untyped JSON gave: the typed envelope when the input could be
 /// read into one, and every problem found.
+///
+/// ```
+/// use proactive_core::json::parse_str;
+///
+/// // The envelope is kept when there are only warnings; `into_result` says which.
+/// let parsed = parse_str(r#"{"event": {"name": "AMAZON.Pizza.Delivered", "payload": {}}}"#);
+/// assert!(parsed.envelope.is_none());
+/// let report = parsed.into_result().unwrap_err();
+/// assert!(report.errors().any(|problem| problem.path == "event.name"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
     /// The envelope, normalized to Amazon's form; `None` when the input is too
@@ -47,12 +57,47 @@ impl Envelope {
     /// with its warnings, or a report of every problem when anything is an error.
     ///
     /// Malformed JSON is reported with its line and column. No input panics.
+    ///
+    /// ```
+    /// use proactive_core::{Envelope, Rule};
+    ///
+    /// let text = r#"{
+    ///     "timestamp": "2026-03-01T08:00:00Z",
+    ///     "referenceId": "order-1234",
+    ///     "expiryTime": "2026-03-01T20:00:00Z",
+    ///     "event": {
+    ///         "name": "AMAZON.WeatherAlert.Activated",
+    ///         "payload": {"weatherAlert": {"alertType": "TORNADO"}}
+    ///     },
+    ///     "localizedAttributes": [],
+    ///     "relevantAudience": {"type": "Multicast", "payload": {}}
+    /// }"#;
+    /// let (envelope, warnings) = Envelope::from_json(text).expect("a valid envelope");
+    /// assert!(warnings.is_clean());
+    /// assert_eq!(envelope.reference_id.as_str(), "order-1234");
+    ///
+    /// // A typo is an error with its JSON path and a suggestion.
+    /// let report = Envelope::from_json(&text.replace("alertType", "alertTyp")).unwrap_err();
+    /// let error = report.errors().next().unwrap();
+    /// assert_eq!(error.rule, Rule::UnknownField);
+    /// assert_eq!(error.path, "event.payload.weatherAlert.alertTyp");
+    /// assert!(error.message.contains("did you mean `alertType`?"), "{}", error.message);
+    /// ```
     pub fn from_json(text: &str) -> Result<(Envelope, Report), Report> {
         parse_str(text).into_result()
     }
 }
 
 /// Reads one envelope from JSON text; see [`Parsed`].
+///
+/// ```
+/// use proactive_core::json::parse_str;
+///
+/// // Too broken for an envelope, but every problem is reported, with its path.
+/// let parsed = parse_str(r#"{"timestamp": "yesterday"}"#);
+/// assert!(parsed.envelope.is_none());
+/// assert!(parsed.report.errors().any(|problem| problem.path == "timestamp"));
+/// ```
 pub fn parse_str(text: &str) -> Parsed {
     parse_slice(text.as_bytes())
 }
@@ -302,9 +347,9 @@ impl Reader<'_> {
             }
         }
         for (key, value) in pending {
-            let field = match fields.iter().find(|f| f.name == key) {
+            let field = match table::Field::child(fields, &key) {
                 Some(field) => field,
-                None => match fields.iter().find(|f| f.aliases.contains(&key.as_str())) {
+                None => match table::Field::child_by_alias(fields, &key) {
                     Some(field) => {
                         self.report.warning(
                             Rule::KnownMistake,
@@ -367,11 +412,11 @@ impl Reader<'_> {
                 }
                 value
             }
-            Kind::Integer { type_name, minimum } => {
+            Kind::Integer { int_type, minimum } => {
                 let number = value.as_i64();
-                let fits = match *type_name {
-                    "u32" => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
-                    _ => number.is_some(),
+                let fits = match int_type {
+                    IntType::U32 => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
+                    IntType::I64 => number.is_some(),
                 };
                 if !fits {
                     match (number, minimum) {
@@ -383,7 +428,7 @@ impl Reader<'_> {
                         _ => self.report.error(
                             Rule::InvalidValue,
                             path,
-                            format!("expected a whole number{}, found {}", range_hint(type_name), describe(&value)),
+                            format!("expected a whole number{}, found {}", range_hint(*int_type), describe(&value)),
                         ),
                     }
                 }
@@ -720,10 +765,10 @@ fn parse_time(text: &str, path: &str, report: &mut Report) -> Option<DateTime<Ut
     None
 }
 
-fn range_hint(type_name: &str) -> &'static str {
-    match type_name {
-        "u32" => " from 0 to 4294967295",
-        _ => "",
+fn range_hint(int_type: IntType) -> &'static str {
+    match int_type {
+        IntType::U32 => " from 0 to 4294967295",
+        IntType::I64 => "",
     }
 }
 

@@ -60,19 +60,35 @@
 //! "did you mean" suggestions and the known mistakes of other SDKs' docs
 //! normalized: see [`Envelope::from_json`] and [`json`].
 //!
+//! `impl Envelope` is split by concern, one file per question asked of an envelope:
+//!
+//! | file | methods |
+//! | --- | --- |
+//! | `envelope.rs` | the type, [`Envelope::builder`], [`Envelope::to_json`], [`Envelope::to_vec`] and [`EnvelopeBuilder`] |
+//! | `validate.rs` | [`Envelope::validate`], [`Envelope::validate_at`] and the checks behind them |
+//! | `json.rs` | [`Envelope::from_json`], with [`json::parse_str`] and friends for untyped JSON |
+//! | `preview.rs` | [`Envelope::preview`], [`Envelope::previews`] |
+//!
+//! The schema table that validation, untyped JSON and previews read is the
+//! `proactive-table` crate, re-exported as [`schemas::table`]; the derive reads
+//! the same table at compile time.
+//!
 //! Date-times are [`chrono::DateTime<Utc>`](chrono::DateTime): chrono is the most
 //! widely used date-time crate, has first-class `serde` and `schemars` support,
 //! and parses and writes RFC 3339 as Amazon expects.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod __private;
 mod audience;
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 mod envelope;
 mod event;
 mod ids;
 pub mod json;
-mod localized;
+mod localized_attributes;
 pub mod manifest;
 mod preview;
 mod reference;
@@ -88,16 +104,18 @@ pub use proactive_schemas as schemas;
 /// Checking that a request to the skill comes from Alexa: the
 /// [`proactive-verify`](proactive_verify) crate, with the `verify` feature.
 #[cfg(feature = "verify")]
+#[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub use proactive_verify as verify;
 
 pub use audience::Audience;
 #[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
 pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use json::Parsed;
-pub use localized::{LocalizedAttributes, PerLocale};
+pub use localized_attributes::{LocalizedAttributes, PerLocale};
 pub use preview::Preview;
 pub use proactive_derive::ProactiveEvent;
 pub use region::{Region, UnknownRegion};

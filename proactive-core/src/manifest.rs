@@ -227,6 +227,24 @@ pub enum ManifestError {
 /// an [`EventName`] ([`publish`](Self::publish)) or Amazon's name as text
 /// ([`publish_name`](Self::publish_name)). Publications are written each once,
 /// in the order of [`EventName::ALL`].
+///
+/// ```
+/// use proactive_core::manifest::{EventsEndpoint, EventsManifest};
+/// use proactive_core::schemas::{EventName, WeatherAlertActivated};
+///
+/// let endpoint = EventsEndpoint::new("arn:aws:lambda:us-east-1:123456789012:function:skill")?;
+/// let manifest = EventsManifest::new(endpoint)
+///     .publish_payload::<WeatherAlertActivated>()
+///     .publish(EventName::OrderStatusUpdated);
+/// let fragment = manifest.fragment()?;
+/// assert_eq!(fragment["events"]["publications"][0]["eventName"], "AMAZON.OrderStatus.Updated");
+/// assert_eq!(fragment["permissions"][0]["name"], "alexa::devices:all:notifications:write");
+///
+/// // Merged into an existing skill.json, every other key stays.
+/// let merged = manifest.merge_json(r#"{"manifest": {"apis": {"custom": {}}}}"#)?;
+/// assert!(merged.contains(r#""apis""#) && merged.contains("SKILL_PROACTIVE_SUBSCRIPTION_CHANGED"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventsManifest {
     endpoint: EventsEndpoint,

@@ -17,6 +17,19 @@ use crate::{Envelope, Locale};
 /// are Amazon's English examples or third-party transcriptions, date-times are
 /// spoken in the user's time zone (shown here in UTC), and numbers are spoken as
 /// words.
+///
+/// ```
+/// # use proactive_core::schemas::WeatherAlertActivated;
+/// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// # let alert = WeatherAlertActivated::builder()
+/// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+/// #     .build();
+/// use proactive_core::{Audience, Envelope, Locale};
+///
+/// let preview = Envelope::builder(&alert, Audience::Multicast).build().preview(&Locale::en_us());
+/// assert!(preview.text.contains("tornado"), "{preview}");
+/// assert!(preview.missing.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preview {
     /// The locale whose localized attributes filled the template.
@@ -140,7 +153,7 @@ impl Render<'_> {
             let (one, many) = words.split_once(':').unwrap_or((words, words));
             return if value.as_i64() == Some(1) { one } else { many }.to_owned();
         }
-        match find_field(self.schema.fields, path).map(|f| &f.kind) {
+        match self.schema.field(path).map(|f| &f.kind) {
             Some(Kind::Enum { values, .. }) => spoken(values, value),
             Some(Kind::EnumArray { values, .. }) => {
                 let items: Vec<String> =
@@ -179,10 +192,6 @@ fn placeholders(template: &str) -> impl Iterator<Item = &str> {
 
 fn lookup<'v>(payload: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(payload, |value, key| value.get(key)).filter(|v| !v.is_null())
-}
-
-fn find_field(fields: &'static [table::Field], path: &str) -> Option<&'static table::Field> {
-    fields.iter().find_map(|f| if f.path == path { Some(f) } else { find_field(f.children, path) })
 }
 
 fn spoken(values: &[table::EnumValue], value: &Value) -> String {

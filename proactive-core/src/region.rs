@@ -5,6 +5,14 @@ use std::str::FromStr;
 
 /// The region whose Alexa API host serves a user. Send to the region where the
 /// user is: an NA user's event sent to the EU host reaches no one.
+///
+/// ```
+/// use proactive_core::Region;
+///
+/// // The region of a request Alexa sent to the skill (`context.System.apiEndpoint`).
+/// assert_eq!(Region::from_api_endpoint("https://api.eu.amazonalexa.com"), Some(Region::Europe));
+/// assert_eq!(Region::from_api_endpoint("https://example.com"), None);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Region {
     /// North America: `https://api.amazonalexa.com`.

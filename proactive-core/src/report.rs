@@ -106,6 +106,19 @@ impl fmt::Display for Problem {
 }
 
 /// Every problem validation found, errors and warnings apart.
+///
+/// ```
+/// use proactive_core::{Envelope, Severity};
+///
+/// let report = Envelope::from_json(r#"{"referenceId": "x"}"#).unwrap_err();
+/// assert!(report.has_errors());
+/// for problem in report.errors() {
+///     assert_eq!(problem.severity, Severity::Error);
+///     println!("{}: {}", problem.path, problem.message); // such as "timestamp: `timestamp` is missing; ..."
+/// }
+/// // `Display` lists every problem, one per line.
+/// assert!(report.to_string().contains("timestamp"));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Report {
     problems: Vec<Problem>,

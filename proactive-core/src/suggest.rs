@@ -1,6 +1,10 @@
 //! "Did you mean" suggestions, for the messages of this crate and of tools built
 //! on it (the `proactive` CLI uses them for event names and locales).
 //!
+//! There is one engine, in `proactive-table` ([`closest`]): the derive's
+//! compile-time errors, untyped JSON and the CLI give the same hint for the same
+//! typo.
+//!
 //! ```
 //! use proactive_core::schemas::EventName;
 //! use proactive_core::suggest;
@@ -10,43 +14,14 @@
 //! assert_eq!(suggest::did_you_mean("zzz", ["referenceId"]), "");
 //! ```
 
-use crate::schemas::EventName;
-
-/// The candidate closest to `input`, if one is close enough to be a likely typo:
-/// the same word in another case, or a Jaro-Winkler similarity of at least 0.85
-/// (compared without case).
-pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = input.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| {
-            let score =
-                if c.eq_ignore_ascii_case(input) { 1.0 } else { strsim::jaro_winkler(&lower, &c.to_ascii_lowercase()) };
-            (c, score)
-        })
-        .filter(|(_, score)| *score >= 0.85)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
-}
-
-/// ``; did you mean `x`?`` when a candidate is close, or an empty string: to
-/// append to an error message.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    closest(input, candidates).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default()
-}
+pub use crate::schemas::table::suggest::{THRESHOLD, closest, did_you_mean};
+use crate::schemas::{EventName, table};
 
 /// The event name closest to `input`, compared without the `AMAZON.` (in any case) that
 /// every name shares (which would make them all look alike), so `OrderStatus` and
 /// `AMAZON.WeatherAlert.Activatd` both find their schema.
 pub fn closest_event_name(input: &str) -> Option<EventName> {
-    fn bare(name: &str) -> &str {
-        match name.get(..7) {
-            Some(prefix) if prefix.eq_ignore_ascii_case("AMAZON.") => &name[7..],
-            _ => name,
-        }
-    }
-    let close = closest(bare(input), EventName::ALL.iter().map(|name| bare(name.as_str())))?;
-    EventName::ALL.into_iter().find(|name| bare(name.as_str()) == close)
+    table::closest_schema(input).and_then(|name| name.parse().ok())
 }
 
 /// What to tell someone who wrote the unknown event name `input`: ``did you mean
@@ -61,14 +36,6 @@ pub fn event_name_hint(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(closest("garbageType", ["garbageTypes", "collectionDayOfWeek"]), Some("garbageTypes"));
-        assert_eq!(closest("unicast", ["Unicast", "Multicast"]), Some("Unicast"));
-        assert_eq!(closest("zzz", ["garbageTypes", "collectionDayOfWeek"]), None);
-        assert_eq!(did_you_mean("refrenceId", ["referenceId", "timestamp"]), "; did you mean `referenceId`?");
-    }
 
     #[test]
     fn event_names_are_compared_without_their_shared_prefix() {

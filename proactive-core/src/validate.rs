@@ -14,6 +14,25 @@ impl Envelope {
     ///
     /// This does not read the clock; [`validate_at`](Self::validate_at) also
     /// checks that the event has not expired.
+    ///
+    /// ```
+    /// # use proactive_core::schemas::WeatherAlertActivated;
+    /// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+    /// use chrono::Duration;
+    /// use proactive_core::{Audience, Envelope, Rule};
+    ///
+    /// # let alert = WeatherAlertActivated::builder()
+    /// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+    /// #     .build();
+    /// let envelope = Envelope::builder(&alert, Audience::Multicast).build();
+    /// assert!(envelope.validate().is_clean());
+    ///
+    /// // Amazon wants the expiry 5 minutes to 24 hours after the timestamp.
+    /// let late = Envelope { expiry_time: envelope.timestamp + Duration::hours(25), ..envelope };
+    /// let report = late.validate();
+    /// let error = report.errors().next().unwrap();
+    /// assert_eq!((error.rule, error.path.as_str()), (Rule::ExpiryWindow, "expiryTime"));
+    /// ```
     pub fn validate(&self) -> Report {
         let mut report = Report::new();
         check_expiry_window(self.timestamp, self.expiry_time, &mut report);

@@ -11,10 +11,10 @@ use syn::parse::ParseStream;
 use syn::{Ident, LitInt, LitStr, Token};
 
 use crate::ctxt::Ctxt;
-use crate::suggest;
 use crate::symbol::{
     self, CONSTANT, CONSTANT_KEYS, CONTAINER_KEYS, CRATE, FIELD_KEYS, KEY, PATH, SCHEMA, SKIP, Symbol, VALUE,
 };
+use proactive_table::suggest;
 
 /// One key's value, remembering that it was set so that a second one is reported.
 struct Attr<'c, T> {
@@ -328,7 +328,7 @@ fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, place: &str, known: &[Symbol])
             "; `path` goes on a field, and a constant path is set with `constant(path = \"...\", value = ...)`"
                 .to_owned()
         }
-        _ => suggest::did_you_mean(&name, known.iter().map(|key| key.as_str()), "expected"),
+        _ => suggest::did_you_mean_or_list(&name, known.iter().map(|key| key.as_str()), "expected"),
     };
     let message = match place {
         "constant" => format!("unknown key `{name}` in `constant(...)`{placement}"),

@@ -18,8 +18,9 @@ use syn::{Ident, Type};
 use crate::ast::Input;
 use crate::attr::{Constant, ConstantValue};
 use crate::check::{Plan, Source};
-use crate::generated::table::{self, Kind};
-use crate::schema::{self, is_within};
+use proactive_table::{self as table, IntType, Kind, is_within};
+
+use crate::schema;
 
 /// The impl, inside `const _: () = { ... };` so that nothing leaks into the user's module.
 pub(crate) fn expand(input: &Input, plan: &Plan) -> TokenStream {
@@ -207,8 +208,8 @@ impl Generator<'_, '_> {
                 let item = self.schema_type(type_name);
                 quote!(::std::vec::Vec<#item>)
             }
-            Kind::Integer { type_name, .. } => {
-                let ty = Ident::new(type_name, Span::call_site());
+            Kind::Integer { int_type, .. } => {
+                let ty = Ident::new(int_type.rust_name(), Span::call_site());
                 quote!(#ty)
             }
             Kind::DateTime => quote!(__proactive::chrono::DateTime<__proactive::chrono::Utc>),
@@ -234,12 +235,12 @@ impl Generator<'_, '_> {
                 quote!(__proactive::schemas::LocalizedText::from_wire(#lit))
             }
             (Kind::Text, ConstantValue::Str(lit)) => quote!(::std::string::String::from(#lit)),
-            (Kind::Integer { type_name, .. }, ConstantValue::Int { lit, negative, .. }) => {
+            (Kind::Integer { int_type, .. }, ConstantValue::Int { lit, negative, .. }) => {
                 let magnitude: i128 = lit.base10_parse().expect("checked as an integer");
                 let value = if *negative { -magnitude } else { magnitude };
-                let literal = match *type_name {
-                    "u32" => Literal::u32_suffixed(u32::try_from(value).expect("checked in range")),
-                    _ => Literal::i64_suffixed(i64::try_from(value).expect("checked in range")),
+                let literal = match int_type {
+                    IntType::U32 => Literal::u32_suffixed(u32::try_from(value).expect("checked in range")),
+                    IntType::I64 => Literal::i64_suffixed(i64::try_from(value).expect("checked in range")),
                 };
                 quote!(#literal)
             }
@@ -278,7 +279,7 @@ impl Generator<'_, '_> {
             });
             checks.push(quote!(__private::check_locale_coverage(report, &[#(#fields),*]);));
         }
-        for object in schema::all_fields(self.plan.schema) {
+        for object in self.plan.schema.all_fields() {
             if let Some(check) = self.partial_object_check(object) {
                 checks.push(check);
             }
@@ -304,7 +305,7 @@ impl Generator<'_, '_> {
             if !is_within(path, object.path) {
                 continue;
             }
-            let lineage = schema::lineage(self.plan.schema, path).expect("checked path");
+            let lineage = self.plan.schema.lineage(path).expect("checked path");
             let depth = object.path.split('.').count();
             let required_below = lineage[depth..].iter().all(|field| field.required);
             let (name, present, optional) = match source {

@@ -1,9 +1,10 @@
 //! `#[derive(ProactiveEvent)]`, re-exported by `proactive-core` as
 //! `proactive_core::ProactiveEvent`: see the derive's documentation there.
 //!
-//! The derive knows Amazon's schemas through a table that `cargo xtask regen`
-//! generates from `proactive-schemas/schemas/*.json` (`src/generated/table.rs`),
-//! so it never keeps a second copy of them. It works in stages: `attr` and `ast`
+//! The derive knows Amazon's schemas through the table that `cargo xtask regen`
+//! generates from `proactive-schemas/schemas/*.json` into `proactive-table`,
+//! the crate the runtime reads too, so it never keeps a second copy of them or
+//! of the queries and suggestions over them. It works in stages: `attr` and `ast`
 //! read the struct, `check` compares it with the schema, `expand` writes the
 //! impl; every error of every stage is collected in a `ctxt::Ctxt` and reported
 //! at once, together with a `fallback` impl.
@@ -15,14 +16,7 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod schema;
-mod suggest;
 mod symbol;
-
-#[rustfmt::skip]
-#[allow(unreachable_pub, reason = "generated for two crates; private here")]
-mod generated {
-    pub(crate) mod table;
-}
 
 use std::panic::{self, AssertUnwindSafe};
 

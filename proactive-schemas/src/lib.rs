@@ -30,14 +30,16 @@
 //! Most users depend on `proactive-core`, which re-exports this crate as
 //! `proactive_core::schemas`.
 
-mod localized;
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod localized_text;
 mod payload;
 
 #[rustfmt::skip]
 mod generated;
 
 pub use generated::*;
-pub use localized::{AttributeKey, InvalidAttributeKey, LOCALIZED_ATTRIBUTE_PREFIX, LocalizedText};
+pub use localized_text::{AttributeKey, InvalidAttributeKey, LOCALIZED_ATTRIBUTE_PREFIX, LocalizedText};
 pub use payload::{EventPayload, UnknownEventName, Violation, Visitor};
 
 /// Runtime support for the generated builders. Not a public API.

@@ -36,6 +36,8 @@
 //! Tests never reach Amazon: the sandbox (`proactive-sandbox`) signs requests
 //! with its own CA and hands the verifier that root and a certificate source.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod cache;
 mod cert;
 mod error;
@@ -50,6 +52,7 @@ pub use cache::DEFAULT_CAPACITY;
 pub use cert::SIGNING_NAME;
 pub use error::{CertProblem, VerifyError};
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use layer::{DEFAULT_MAX_BODY, VerifyLayer, VerifyService};
 pub use policy::{Checked, MAX_FUTURE, RequestPolicy, SKILL_EVENT_TOLERANCE, TOLERANCE};
 pub use source::{CertificateSource, DOWNLOAD_TIMEOUT, DirectorySource, DownloadError, HttpsSource, MAX_CHAIN_BYTES};

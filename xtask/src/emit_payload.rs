@@ -4,9 +4,9 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::model::{Enum, Field, Schema, Struct, Ty, camel_ident};
+use crate::model::{Enum, EnumValue, Field, Schema, Struct, Ty};
 
-fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
@@ -30,7 +30,7 @@ pub(crate) fn emit(schema: &Schema) -> TokenStream {
 }
 
 /// The Rust type a field stores, without `Option`.
-fn value_type(field: &Field) -> TokenStream {
+pub(crate) fn value_type(field: &Field) -> TokenStream {
     match &field.ty {
         Ty::Text { localizable: false } => quote!(::std::string::String),
         Ty::Text { localizable: true } => quote!(crate::LocalizedText),
@@ -59,7 +59,7 @@ fn text_wrapper(s: &Struct) -> Option<bool> {
 }
 
 /// The setter's parameter type and the expression that turns it into the stored value.
-fn setter_input(schema: &Schema, field: &Field) -> (TokenStream, TokenStream) {
+pub(crate) fn setter_input(schema: &Schema, field: &Field) -> (TokenStream, TokenStream) {
     match &field.ty {
         Ty::Text { localizable: false } => {
             (quote!(impl crate::__::IntoText), quote!(crate::__::IntoText::into_text(value)))
@@ -104,14 +104,14 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
         let mut attrs = Vec::new();
         if let Ty::EnumArray { min_items, max_items, unique, .. } = &f.ty {
             let (min, max) = (Literal::usize_unsuffixed(*min_items), Literal::usize_unsuffixed(*max_items));
-            attrs.push(quote!(#[schemars(length(min = #min, max = #max))]));
+            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(length(min = #min, max = #max)))]));
             if *unique {
-                attrs.push(quote!(#[schemars(extend("uniqueItems" = true))]));
+                attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(extend("uniqueItems" = true)))]));
             }
         }
         if let Ty::Integer { minimum: Some(min) } = &f.ty {
             let min = Literal::i64_unsuffixed(*min);
-            attrs.push(quote!(#[schemars(range(min = #min))]));
+            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(range(min = #min)))]));
         }
         if f.required {
             quote! { #fdocs #[serde(rename = #json)] #(#attrs)* pub #fident: #ty, }
@@ -148,10 +148,11 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
             #localized
         }
     });
-    let builder = emit_builder(schema, s);
+    let builder = crate::emit_builder::emit_builder(schema, s);
     quote! {
         #docs
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct #name { #(#fields)* }
         #conversions
@@ -159,214 +160,28 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
     }
 }
 
-fn emit_builder(schema: &Schema, s: &Struct) -> TokenStream {
-    let name = ident(&s.name);
-    let builder = format_ident!("{}Builder", s.name);
-    let states = format_ident!("{}_builder", crate::model::snake_ident(&s.name));
-    let required: Vec<&Field> = s.fields.iter().filter(|f| f.required).collect();
-    let optional: Vec<&Field> = s.fields.iter().filter(|f| !f.required).collect();
-    let opt_idents: Vec<Ident> = optional.iter().map(|f| ident(&f.ident)).collect();
-    let opt_types: Vec<TokenStream> = optional.iter().map(|f| value_type(f)).collect();
-
-    let optional_setters = optional.iter().map(|f| {
-        let fident = ident(&f.ident);
-        let maybe = format_ident!("maybe_{}", f.ident);
-        let ty = value_type(f);
-        let (input, convert) = setter_input(schema, f);
-        let doc = format!(" Sets the optional `{}`. Calling it again replaces the value.", f.json);
-        let maybe_doc = format!(" Sets or clears the optional `{}`.", f.json);
-        quote! {
-            #[doc = #doc]
-            pub fn #fident(mut self, value: #input) -> Self {
-                self.#fident = ::std::option::Option::Some(#convert);
-                self
-            }
-            #[doc = #maybe_doc]
-            pub fn #maybe(mut self, value: ::std::option::Option<#ty>) -> Self {
-                self.#fident = value;
-                self
-            }
-        }
-    });
-
-    let builder_doc =
-        format!(" Builds a [`{0}`]. `build()` exists once every required field is set; see [`{0}::builder`].", s.name);
-    let ctor_doc = format!(" Starts a builder for [`{}`].", s.name);
-    let must_use = format!("a `{builder}` does nothing until `.build()` is called");
-
-    if required.is_empty() {
-        return quote! {
-            impl #name {
-                #[doc = #ctor_doc]
-                pub fn builder() -> #builder {
-                    #builder { #(#opt_idents: ::std::option::Option::None,)* }
-                }
-            }
-            #[doc = #builder_doc]
-            #[must_use = #must_use]
-            #[derive(Debug)]
-            pub struct #builder { #(#opt_idents: ::std::option::Option<#opt_types>,)* }
-            impl #builder {
-                #(#optional_setters)*
-                #[doc = " Finishes the value."]
-                pub fn build(self) -> #name {
-                    #name { #(#opt_idents: self.#opt_idents,)* }
-                }
-            }
-        };
-    }
-
-    let req_idents: Vec<Ident> = required.iter().map(|f| ident(&f.ident)).collect();
-    let req_camel: Vec<Ident> = required.iter().map(|f| ident(&camel_ident(&f.json))).collect();
-    let set_states: Vec<Ident> = required.iter().map(|f| format_ident!("Set{}", camel_ident(&f.json))).collect();
-    let is_set: Vec<Ident> = required.iter().map(|f| format_ident!("{}IsSet", camel_ident(&f.json))).collect();
-    let is_unset: Vec<Ident> = required.iter().map(|f| format_ident!("{}IsUnset", camel_ident(&f.json))).collect();
-    let req_types: Vec<TokenStream> = required.iter().map(|f| value_type(f)).collect();
-
-    // One transition state per required field: the field's storage becomes
-    // `Set<T>`, every other field keeps the storage of the previous state.
-    let transitions = required.iter().enumerate().map(|(i, f)| {
-        let set_state = &set_states[i];
-        let doc = format!(" The state after `{}` is set on top of `S`.", f.json);
-        let assoc =
-            req_camel.iter().zip(&req_types).enumerate().map(|(j, (a, t))| {
-                if i == j { quote!(type #a = crate::__::Set<#t>;) } else { quote!(type #a = S::#a;) }
-            });
-        quote! {
-            #[doc = #doc]
-            pub struct #set_state<S>(::std::marker::PhantomData<fn() -> S>);
-            impl<S: State> crate::__::Sealed for #set_state<S> {}
-            impl<S: State> State for #set_state<S> { #(#assoc)* }
-        }
-    });
-    let markers = required.iter().enumerate().map(|(i, f)| {
-        let (set, unset, ty, setter) = (&is_set[i], &is_unset[i], &req_types[i], &f.ident);
-        let missing =
-            format!("`{}` is missing its required field `{}`: call `.{setter}(..)` before `.build()`", s.name, f.json);
-        let missing_label = format!("`{}` is not set", f.json);
-        let twice = format!("`{}` is set twice on the `{}` builder: call `.{setter}(..)` once", f.json, s.name);
-        let twice_label = format!("`{}` was already set", f.json);
-        let set_doc = format!(" Implemented when `{}` is set.", f.json);
-        let unset_doc = format!(" Implemented while `{}` is not set.", f.json);
-        quote! {
-            #[doc = #set_doc]
-            #[diagnostic::on_unimplemented(message = #missing, label = #missing_label)]
-            pub trait #set: crate::__::Sealed {
-                #[doc(hidden)]
-                fn into_value(self) -> #ty;
-            }
-            impl #set for crate::__::Set<#ty> {
-                fn into_value(self) -> #ty { self.0 }
-            }
-            #[doc = #unset_doc]
-            #[diagnostic::on_unimplemented(message = #twice, label = #twice_label)]
-            pub trait #unset: crate::__::Sealed {}
-            impl #unset for crate::__::Unset {}
-        }
-    });
-
-    let required_setters = required.iter().enumerate().map(|(i, f)| {
-        let fident = &req_idents[i];
-        let (set_state, unset, camel) = (&set_states[i], &is_unset[i], &req_camel[i]);
-        let (input, convert) = setter_input(schema, f);
-        let doc = format!(" Sets the required `{}`.", f.json);
-        let others = req_idents.iter().enumerate().map(|(j, other)| {
-            if i == j { quote!(#other: crate::__::Set(#convert),) } else { quote!(#other: self.#other,) }
-        });
-        quote! {
-            #[doc = #doc]
-            pub fn #fident(self, value: #input) -> #builder<#states::#set_state<S>>
-            where S::#camel: #states::#unset
-            {
-                #builder {
-                    #(#others)*
-                    #(#opt_idents: self.#opt_idents,)*
-                    _state: ::std::marker::PhantomData,
-                }
-            }
-        }
-    });
-
-    let states_doc =
-        format!(" The type states of [`{builder}`]: which required fields are set. Named in signatures only.");
-    let state_doc = format!(" Which required fields of [`{name}`] a builder has set.");
-    let empty_assoc = req_camel.iter().map(|a| quote!(type #a = crate::__::Unset;));
-    let state_assoc = req_camel.iter().map(|a| quote!(#[doc(hidden)] type #a;));
-    quote! {
-        impl #name {
-            #[doc = #ctor_doc]
-            pub fn builder() -> #builder {
-                #builder {
-                    #(#req_idents: crate::__::Unset,)*
-                    #(#opt_idents: ::std::option::Option::None,)*
-                    _state: ::std::marker::PhantomData,
-                }
-            }
-        }
-
-        #[doc = #states_doc]
-        pub mod #states {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[doc = #state_doc]
-            pub trait State: crate::__::Sealed { #(#state_assoc)* }
-
-            #[doc = " No required field is set."]
-            pub struct Empty(());
-            impl crate::__::Sealed for Empty {}
-            impl State for Empty { #(#empty_assoc)* }
-
-            #(#transitions)*
-            #(#markers)*
-        }
-
-        #[doc = #builder_doc]
-        #[must_use = #must_use]
-        pub struct #builder<S: #states::State = #states::Empty> {
-            #(#req_idents: S::#req_camel,)*
-            #(#opt_idents: ::std::option::Option<#opt_types>,)*
-            _state: ::std::marker::PhantomData<fn() -> S>,
-        }
-
-        impl<S: #states::State> #builder<S> {
-            #(#required_setters)*
-            #(#optional_setters)*
-
-            #[doc = " Finishes the value. Exists once every required field is set."]
-            pub fn build(self) -> #name
-            where #(S::#req_camel: #states::#is_set,)*
-            {
-                #name {
-                    #(#req_idents: #states::#is_set::into_value(self.#req_idents),)*
-                    #(#opt_idents: self.#opt_idents,)*
-                }
-            }
-        }
-    }
-}
-
 fn emit_enum(e: &Enum) -> TokenStream {
     let name = ident(&e.name);
     let docs = doc_lines(&e.description);
     let count = e.values.len();
-    let variants = e.values.iter().map(|(wire, variant, spoken)| {
+    let variants = e.values.iter().map(|EnumValue { wire, ident: variant, spoken }| {
         let v = ident(variant);
         let doc = format!(" `{wire}`, spoken as \"{spoken}\".");
         quote!(#[doc = #doc] #[serde(rename = #wire)] #v,)
     });
-    let all = e.values.iter().map(|(_, v, _)| ident(v));
-    let wire_arms = e.values.iter().map(|(wire, v, _)| {
+    let all = e.values.iter().map(|value| ident(&value.ident));
+    let wire_arms = e.values.iter().map(|EnumValue { wire, ident: v, .. }| {
         let v = ident(v);
         quote!(Self::#v => #wire,)
     });
-    let spoken_arms = e.values.iter().map(|(_, v, spoken)| {
+    let spoken_arms = e.values.iter().map(|EnumValue { ident: v, spoken, .. }| {
         let v = ident(v);
         quote!(Self::#v => #spoken,)
     });
     quote! {
         #docs
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
         pub enum #name { #(#variants)* }
 
         impl #name {

@@ -6,6 +6,7 @@
 //! - `cargo xtask regen --check` writes nothing and fails, naming each stale file,
 //!   when the checked-in code differs from what `regen` would write.
 
+mod emit_builder;
 mod emit_index;
 mod emit_payload;
 mod emit_table;
@@ -67,11 +68,33 @@ pub(crate) fn project_root() -> PathBuf {
 
 const SCHEMA_DIR: &str = "proactive-schemas/schemas";
 const SCHEMAS_OUT: &str = "proactive-schemas/src/generated";
-const DERIVE_OUT: &str = "proactive-derive/src/generated";
+const TABLE_OUT: &str = "proactive-table/src/generated";
+
+/// One generated file: where it goes, what it is generated from, and its code.
+struct Output {
+    /// The file, relative to the project root.
+    path: String,
+    /// The schema file(s) it comes from, for messages.
+    source: String,
+    /// The code, before formatting.
+    tokens: TokenStream,
+}
 
 /// Reads every schema file and writes (or checks) every generated file.
 pub(crate) fn regen(root: &Path, mode: Mode) -> Result<Report, String> {
-    let mut schemas = Vec::new();
+    let schemas = read_schemas(root)?;
+    let outputs = outputs(&schemas);
+    let mut report = Report::default();
+    for Output { path, source, tokens } in &outputs {
+        let text = format_file(tokens).map_err(|e| format!("generated `{path}` does not parse: {e}"))?;
+        ensure_file_contents(root, path, source, &text, mode, &mut report)?;
+    }
+    remove_orphans(root, &outputs, mode, &mut report)?;
+    Ok(report)
+}
+
+/// Every schema file, parsed, in file-name order.
+fn read_schemas(root: &Path) -> Result<Vec<model::Schema>, String> {
     let dir = root.join(SCHEMA_DIR);
     let mut files: Vec<String> = fs::read_dir(&dir)
         .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
@@ -79,6 +102,7 @@ pub(crate) fn regen(root: &Path, mode: Mode) -> Result<Report, String> {
         .filter(|name| name.ends_with(".json"))
         .collect();
     files.sort();
+    let mut schemas = Vec::new();
     for file in &files {
         let text = fs::read_to_string(dir.join(file)).map_err(|e| format!("cannot read `{SCHEMA_DIR}/{file}`: {e}"))?;
         schemas.push(model::parse(file, &text)?);
@@ -86,45 +110,51 @@ pub(crate) fn regen(root: &Path, mode: Mode) -> Result<Report, String> {
     if schemas.is_empty() {
         return Err(format!("no schema files in `{SCHEMA_DIR}`"));
     }
+    Ok(schemas)
+}
 
-    let mut outputs: Vec<(String, String, TokenStream)> = schemas
+/// What `regen` writes: one payload module per schema, their index, and the table.
+fn outputs(schemas: &[model::Schema]) -> Vec<Output> {
+    let mut outputs: Vec<Output> = schemas
         .iter()
-        .map(|s| (format!("{SCHEMAS_OUT}/{}.rs", s.module), format!("{SCHEMA_DIR}/{}", s.file), emit_payload::emit(s)))
+        .map(|s| Output {
+            path: format!("{SCHEMAS_OUT}/{}.rs", s.module),
+            source: format!("{SCHEMA_DIR}/{}", s.file),
+            tokens: emit_payload::emit(s),
+        })
         .collect();
     let all = format!("{SCHEMA_DIR}/*.json");
-    outputs.push((format!("{SCHEMAS_OUT}/mod.rs"), all.clone(), emit_index::emit(&schemas)));
-    outputs.push((
-        format!("{SCHEMAS_OUT}/table.rs"),
-        all.clone(),
-        emit_table::emit(&schemas, emit_table::Audience::Runtime),
-    ));
-    outputs.push((format!("{DERIVE_OUT}/table.rs"), all, emit_table::emit(&schemas, emit_table::Audience::Derive)));
+    outputs.push(Output {
+        path: format!("{SCHEMAS_OUT}/mod.rs"),
+        source: all.clone(),
+        tokens: emit_index::emit(schemas),
+    });
+    outputs.push(Output { path: format!("{TABLE_OUT}/table.rs"), source: all, tokens: emit_table::emit(schemas) });
+    outputs
+}
 
-    let mut report = Report::default();
-    for (path, source, tokens) in &outputs {
-        let text = format_file(tokens).map_err(|e| format!("generated `{path}` does not parse: {e}"))?;
-        ensure_file_contents(root, path, source, &text, mode, &mut report)?;
-    }
-    // A generated file that nothing generates any more (a schema was removed) is stale too.
-    for out_dir in [SCHEMAS_OUT, DERIVE_OUT] {
-        let expected: Vec<&str> = outputs.iter().map(|(p, _, _)| p.as_str()).collect();
+/// A generated file that nothing generates any more (a schema was removed) is stale too.
+fn remove_orphans(root: &Path, outputs: &[Output], mode: Mode, report: &mut Report) -> Result<(), String> {
+    let expected: Vec<&str> = outputs.iter().map(|output| output.path.as_str()).collect();
+    for out_dir in [SCHEMAS_OUT, TABLE_OUT] {
         for entry in fs::read_dir(root.join(out_dir)).map_err(|e| format!("cannot read `{out_dir}`: {e}"))? {
             let name = entry.map_err(|e| e.to_string())?.file_name().to_string_lossy().into_owned();
             let path = format!("{out_dir}/{name}");
-            if !expected.contains(&path.as_str()) {
-                report.stale = true;
-                if mode == Mode::Check {
-                    report
-                        .lines
-                        .push(format!("`{path}` is not generated from any schema; run `cargo xtask regen` and commit"));
-                } else {
-                    fs::remove_file(root.join(&path)).map_err(|e| format!("cannot remove `{path}`: {e}"))?;
-                    report.lines.push(format!("removed `{path}`"));
-                }
+            if expected.contains(&path.as_str()) {
+                continue;
+            }
+            report.stale = true;
+            if mode == Mode::Check {
+                report
+                    .lines
+                    .push(format!("`{path}` is not generated from any schema; run `cargo xtask regen` and commit"));
+            } else {
+                fs::remove_file(root.join(&path)).map_err(|e| format!("cannot remove `{path}`: {e}"))?;
+                report.lines.push(format!("removed `{path}`"));
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 fn format_file(tokens: &TokenStream) -> Result<String, syn::Error> {
@@ -203,7 +233,7 @@ mod tests {
         let root = project_root();
         let scratch = std::env::temp_dir().join(format!("proactive-xtask-{}", std::process::id()));
         let _ = fs::remove_dir_all(&scratch);
-        for dir in [SCHEMA_DIR, SCHEMAS_OUT, DERIVE_OUT] {
+        for dir in [SCHEMA_DIR, SCHEMAS_OUT, TABLE_OUT] {
             fs::create_dir_all(scratch.join(dir)).unwrap();
             for entry in fs::read_dir(root.join(dir)).unwrap() {
                 let entry = entry.unwrap();

@@ -74,8 +74,17 @@ impl Ty {
 pub(crate) struct Enum {
     pub(crate) name: String,
     pub(crate) description: String,
-    /// Amazon's spelling, the Rust variant name, and how Alexa speaks it.
-    pub(crate) values: Vec<(String, String, String)>,
+    pub(crate) values: Vec<EnumValue>,
+}
+
+/// One value of an enum.
+pub(crate) struct EnumValue {
+    /// Amazon's spelling.
+    pub(crate) wire: String,
+    /// The Rust variant name.
+    pub(crate) ident: String,
+    /// How Alexa is expected to speak it in English.
+    pub(crate) spoken: String,
 }
 
 impl Schema {
@@ -134,29 +143,7 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Schema, String> {
         None => Vec::new(),
         Some(v) => parser.strings(v, "/x-locales")?,
     };
-    let mut utterances = Vec::new();
-    for (i, u) in parser.array(obj.get("x-utterances"), "/x-utterances")?.iter().enumerate() {
-        let at = format!("/x-utterances/{i}");
-        let u = parser.object(u, &at)?;
-        parser.check_keys(u, &at, &["when", "whenPresent", "template"])?;
-        let when = match u.get("when") {
-            None => Vec::new(),
-            Some(w) => parser
-                .object(w, &format!("{at}/when"))?
-                .iter()
-                .map(|(k, v)| {
-                    v.as_str()
-                        .map(|v| (k.clone(), v.to_owned()))
-                        .ok_or_else(|| format!("{file}: {at}/when/{k} must be a string"))
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        let when_present = match u.get("whenPresent") {
-            None => Vec::new(),
-            Some(v) => parser.strings(v, &format!("{at}/whenPresent"))?,
-        };
-        utterances.push(Utterance { when, when_present, template: parser.string(u, "template", &at)? });
-    }
+    let utterances = parser.utterances(obj.get("x-utterances"))?;
     if utterances.is_empty() {
         return Err(format!("{file}: `x-utterances` needs at least one template"));
     }
@@ -178,6 +165,37 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Schema, String> {
         structs,
         enums,
     })
+}
+
+impl Parser<'_> {
+    /// `x-utterances`: the templates and the conditions under which each applies.
+    fn utterances(&self, value: Option<&Value>) -> Result<Vec<Utterance>, String> {
+        let file = self.file;
+        let mut utterances = Vec::new();
+        for (i, u) in self.array(value, "/x-utterances")?.iter().enumerate() {
+            let at = format!("/x-utterances/{i}");
+            let u = self.object(u, &at)?;
+            self.check_keys(u, &at, &["when", "whenPresent", "template"])?;
+            let when = match u.get("when") {
+                None => Vec::new(),
+                Some(w) => self
+                    .object(w, &format!("{at}/when"))?
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|v| (k.clone(), v.to_owned()))
+                            .ok_or_else(|| format!("{file}: {at}/when/{k} must be a string"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            let when_present = match u.get("whenPresent") {
+                None => Vec::new(),
+                Some(v) => self.strings(v, &format!("{at}/whenPresent"))?,
+            };
+            utterances.push(Utterance { when, when_present, template: self.string(u, "template", &at)? });
+        }
+        Ok(utterances)
+    }
 }
 
 struct Parser<'a> {
@@ -362,14 +380,14 @@ impl Parser<'_> {
         let spoken = self.object(obj.get("x-spoken").ok_or_else(|| self.err(at, "enums need `x-spoken`"))?, at)?;
         let mut out = Vec::new();
         for value in &values {
-            if out.iter().any(|(v, _, _)| v == value) {
+            if out.iter().any(|known: &EnumValue| known.wire == *value) {
                 return Err(self.err(at, format!("`{value}` is listed twice")));
             }
             let said = spoken
                 .get(value)
                 .and_then(Value::as_str)
                 .ok_or_else(|| self.err(at, format!("`x-spoken` lacks `{value}`")))?;
-            out.push((value.clone(), camel_ident(value), said.to_owned()));
+            out.push(EnumValue { wire: value.clone(), ident: camel_ident(value), spoken: said.to_owned() });
         }
         if let Some(extra) = spoken.keys().find(|k| !values.contains(k)) {
             return Err(self.err(at, format!("`x-spoken` names `{extra}`, which is not in `enum`")));

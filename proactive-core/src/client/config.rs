@@ -84,6 +84,20 @@ impl FromStr for Stage {
 }
 
 /// Configures and builds a [`Client`]; from [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use proactive_core::client::{Client, RetryPolicy};
+///
+/// let client = Client::builder("id", "secret")
+///     .api_endpoint("https://api.fe.amazonalexa.com") // from a request Alexa sent
+///     .connect_timeout(Duration::from_secs(5))
+///     .retry_policy(RetryPolicy::default())
+///     .build()?;
+/// assert_eq!(client.region(), proactive_core::Region::FarEast);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "a `ClientBuilder` does nothing until `.build()` is called"]
 pub struct ClientBuilder {
     client_id: SecretString,
@@ -151,13 +165,61 @@ impl ClientBuilder {
     /// proxy), such as `http://127.0.0.1:8080`: events go to
     /// `{base_url}/v1/proactiveEvents[/stages/development]`. Plain `http://` is
     /// accepted only for loopback hosts, so a token never travels unencrypted.
+    ///
+    /// Against the offline sandbox (`proactive_sandbox::Sandbox`, or `proactive
+    /// sandbox --port 8080` in a terminal), set both URLs and its credentials:
+    ///
+    /// ```no_run
+    /// use proactive_core::client::Client;
+    /// # use proactive_core::{Audience, Envelope};
+    /// # use proactive_core::schemas::WeatherAlertActivated;
+    /// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// // With `proactive-sandbox` as a dev-dependency, in a test:
+    /// // let sandbox = proactive_sandbox::Sandbox::start().await?;
+    /// // Client::builder(sandbox.client_id(), sandbox.client_secret())
+    /// //     .base_url(sandbox.base_url()).token_url(sandbox.token_url())
+    /// let client = Client::builder("sandbox-client-id", "sandbox-client-secret")
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .token_url("http://127.0.0.1:8080/auth/o2/token")
+    ///     .build()?;
+    /// # let alert = WeatherAlertActivated::builder()
+    /// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+    /// #     .build();
+    /// # let envelope = Envelope::builder(alert, Audience::Multicast).build();
+    /// let accepted = client.send(&envelope).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// A production URL is rejected by [`build`](Self::build) when it is plain
+    /// `http://`:
+    ///
+    /// ```
+    /// use proactive_core::client::Client;
+    ///
+    /// let error = Client::builder("id", "secret").base_url("http://api.example.com").build().unwrap_err();
+    /// assert!(error.to_string().contains("uses plain http:// on a host that is not loopback"), "{error}");
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
     /// Asks this URL for tokens instead of [`DEFAULT_TOKEN_URL`]; the same rule
-    /// about plain `http://` applies.
+    /// about plain `http://` applies. See [`base_url`](Self::base_url) for the
+    /// sandbox.
+    ///
+    /// ```
+    /// use proactive_core::client::Client;
+    ///
+    /// let client = Client::builder("id", "secret")
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .token_url("http://127.0.0.1:8080/auth/o2/token")
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
     pub fn token_url(mut self, url: impl Into<String>) -> Self {
         self.token_url = Some(url.into());
         self

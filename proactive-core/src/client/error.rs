@@ -78,6 +78,31 @@ pub enum BuildError {
 /// `Display` is the context's own message (what happened, Amazon's message, the
 /// likely cause); the transport error, if any, is the
 /// [`source()`](std::error::Error::source).
+///
+/// ```no_run
+/// use proactive_core::Envelope;
+/// use proactive_core::client::{Client, SendError};
+///
+/// # async fn run(client: Client, envelope: Envelope) {
+/// match client.send(&envelope).await {
+///     Ok(accepted) => println!("accepted: {}", accepted.status()),
+///     // Nothing was sent: each problem has its JSON path.
+///     Err(SendError::Invalid(invalid)) => {
+///         for problem in invalid.errors() {
+///             eprintln!("{}: {}", problem.path, problem.message);
+///         }
+///     }
+///     // Amazon said no: its status, code and message, and whether to try again.
+///     Err(SendError::Api(api)) if api.is_retryable() => {
+///         let wait = api.retry_after().unwrap_or(std::time::Duration::from_secs(60));
+///         eprintln!("{api}; try again in {wait:?} with the same reference id");
+///     }
+///     Err(SendError::Api(api)) => eprintln!("rejected ({}): {}", api.status(), api.body()),
+///     // The token, the connection or the response: the message says which.
+///     Err(error) => eprintln!("{error} (retryable: {})", error.is_retryable()),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendError {

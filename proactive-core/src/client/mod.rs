@@ -99,6 +99,15 @@ use crate::Region;
 /// clones share the connection pool and the token cache. `Send + Sync`.
 ///
 /// Made with [`Client::builder`]; see the [module docs](self) for an example.
+///
+/// ```
+/// use proactive_core::client::Client;
+///
+/// let client = Client::builder("id", "secret").build()?;
+/// let for_another_task = client.clone(); // shares the pool and the token cache
+/// assert_eq!(for_another_task.token_requests(), 0, "no token until the first send");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Client {
     shared: Arc<Shared>,
@@ -129,6 +138,22 @@ impl Client {
     /// The defaults: North America, the development stage, Amazon's hosts,
     /// [`RetryPolicy::default`], the timeouts and refresh margin of the
     /// `DEFAULT_*` constants.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use proactive_core::Region;
+    /// use proactive_core::client::{Client, RetryPolicy, Stage};
+    ///
+    /// let client = Client::builder("amzn1.application-oa2-client.ID", "s3cr3t-value")
+    ///     .region(Region::Europe)
+    ///     .stage(Stage::Live)
+    ///     .request_timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert_eq!(client.region(), Region::Europe);
+    /// assert!(!format!("{client:?}").contains("s3cr3t-value"), "Debug never shows the secret");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(client_id: impl Into<SecretString>, client_secret: impl Into<SecretString>) -> ClientBuilder {
         ClientBuilder::new(client_id.into(), client_secret.into())
     }

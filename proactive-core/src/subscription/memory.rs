@@ -12,6 +12,15 @@ use crate::UserId;
 /// Cloning is cheap and the clones share one store, so a server can hand a
 /// clone to every task. Each call holds a lock for a few map operations and
 /// never awaits while holding it.
+///
+/// ```
+/// use proactive_core::subscription::{MemoryStore, SubscriptionTracker};
+///
+/// let store = MemoryStore::new();
+/// let tracker = SubscriptionTracker::new(store.clone()); // the clone shares the store
+/// assert!(store.is_empty());
+/// # let _ = tracker;
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,

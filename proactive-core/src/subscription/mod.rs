@@ -76,6 +76,7 @@ pub use memory::MemoryStore;
 pub use request::{REQUEST_TYPE, RequestError, SubscriptionChangedRequest};
 pub use skill_event::{LifecycleEvent, PermissionEvent, SkillEvent};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 pub use store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
 pub use tracker::{Change, Handled, MAX_FUTURE, Outcome, Stale, SubscriptionTracker, TrackerError};

@@ -54,6 +54,30 @@ pub const REQUEST_TYPE: &str = "AlexaSkillEvent.ProactiveSubscriptionChanged";
 /// `context.System.apiEndpoint`, `request.type`, `request.requestId` and
 /// `request.timestamp`. A missing or mistyped one is a [`RequestError`] that
 /// names its path.
+///
+/// ```
+/// use proactive_core::Region;
+/// use proactive_core::subscription::SubscriptionChangedRequest;
+///
+/// let body = br#"{
+///   "version": "1.0",
+///   "context": {"System": {
+///     "application": {"applicationId": "amzn1.ask.skill.0f4e2b3c-1111-2222-3333-444455556666"},
+///     "user": {"userId": "amzn1.ask.account.AGF7EXAMPLEUSERID"},
+///     "apiEndpoint": "https://api.fe.amazonalexa.com"
+///   }},
+///   "request": {
+///     "type": "AlexaSkillEvent.ProactiveSubscriptionChanged",
+///     "requestId": "amzn1.echo-api.request.1",
+///     "timestamp": "2026-03-01T12:00:00Z"
+///   }
+/// }"#;
+/// // No `body`: the user unsubscribed from everything.
+/// let request = SubscriptionChangedRequest::from_json(body)?;
+/// assert!(request.subscriptions().is_empty());
+/// assert_eq!(request.region(), Some(Region::FarEast));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubscriptionChangedRequest {
     version: String,
@@ -132,6 +156,32 @@ pub enum RequestError {
 
 impl SubscriptionChangedRequest {
     /// Reads the request from the body bytes Alexa POSTed.
+    ///
+    /// ```
+    /// use proactive_core::subscription::SubscriptionChangedRequest;
+    ///
+    /// let body = br#"{
+    ///   "version": "1.0",
+    ///   "context": {"System": {
+    ///     "application": {"applicationId": "amzn1.ask.skill.0f4e2b3c-1111-2222-3333-444455556666"},
+    ///     "user": {"userId": "amzn1.ask.account.AGF7EXAMPLEUSERID"},
+    ///     "apiEndpoint": "https://api.eu.amazonalexa.com"
+    ///   }},
+    ///   "request": {
+    ///     "type": "AlexaSkillEvent.ProactiveSubscriptionChanged",
+    ///     "requestId": "amzn1.echo-api.request.6c1f0a8e-7777-8888-9999-000011112222",
+    ///     "timestamp": "2026-03-01T12:00:00Z",
+    ///     "body": {"subscriptions": [{"eventName": "AMAZON.WeatherAlert.Activated"}]}
+    ///   }
+    /// }"#;
+    /// let request = SubscriptionChangedRequest::from_json(body)?;
+    /// assert_eq!(request.subscriptions().len(), 1);
+    ///
+    /// // A body that is not such a request is an error naming what is wrong.
+    /// let error = SubscriptionChangedRequest::from_json(br#"{"version": "1.0"}"#).unwrap_err();
+    /// assert!(!error.to_string().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
         Self::from_value(&parse_json(body)?)
     }

@@ -57,6 +57,17 @@ CREATE INDEX IF NOT EXISTS proactive_subscriptions_by_event
 ///
 /// Timestamps are stored exactly (seconds and nanoseconds), so ordering is the
 /// same as in memory.
+///
+/// ```
+/// use proactive_core::subscription::{SqliteStore, SubscriptionTracker};
+///
+/// let dir = tempfile::tempdir()?;
+/// // The file and its tables are created on first use.
+/// let tracker = SubscriptionTracker::new(SqliteStore::open(dir.path().join("subscriptions.db"))?);
+/// # let _ = tracker;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,

@@ -100,6 +100,76 @@ impl Subscriber {
 ///   requests arriving later) and is never among [`subscribers`](Self::subscribers).
 /// - Results are deterministic: [`subscribers`](Self::subscribers) is sorted by
 ///   user id.
+///
+/// # Implementing a store
+///
+/// A store over a map behind a mutex; a database store does the same with a
+/// transaction (or a conditional write) in `apply`:
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Mutex;
+///
+/// use proactive_core::UserId;
+/// use proactive_core::subscription::{
+///     Applied, StoreError, SubscribedEvent, Subscriber, SubscriptionStore, UserSubscriptions,
+/// };
+///
+/// #[derive(Default)]
+/// struct MapStore(Mutex<BTreeMap<UserId, UserSubscriptions>>);
+///
+/// impl MapStore {
+///     fn users(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<UserId, UserSubscriptions>>, StoreError> {
+///         self.0.lock().map_err(|_| StoreError::new("the store's lock is poisoned"))
+///     }
+/// }
+///
+/// impl SubscriptionStore for MapStore {
+///     async fn apply(&self, state: UserSubscriptions) -> Result<Applied, StoreError> {
+///         // One lock for the comparison and the write: atomic per user.
+///         let mut users = self.users()?;
+///         match users.get(&state.user_id) {
+///             Some(stored) if !state.supersedes(stored) => Ok(Applied::Stale { stored: stored.clone() }),
+///             _ => Ok(Applied::Stored { previous: users.insert(state.user_id.clone(), state) }),
+///         }
+///     }
+///
+///     async fn get(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+///         Ok(self.users()?.get(user_id).cloned())
+///     }
+///
+///     async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
+///         // A BTreeMap iterates in key order: sorted by user id, as the contract asks.
+///         let users = self.users()?;
+///         let subscribed = users.values().filter(|state| state.events.contains(event));
+///         Ok(subscribed
+///             .map(|state| Subscriber { user_id: state.user_id.clone(), api_endpoint: state.api_endpoint.clone() })
+///             .collect())
+///     }
+///
+///     async fn delete(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+///         Ok(self.users()?.remove(user_id))
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let store = MapStore::default();
+/// let state = |timestamp: &str, request_id: &str| UserSubscriptions {
+///     user_id: UserId::new("amzn1.ask.account.A").unwrap(),
+///     events: [SubscribedEvent::new("AMAZON.WeatherAlert.Activated")].into(),
+///     timestamp: timestamp.parse().unwrap(),
+///     request_id: request_id.to_owned(),
+///     api_endpoint: "https://api.eu.amazonalexa.com".to_owned(),
+/// };
+/// assert!(matches!(store.apply(state("2026-03-01T08:00:00Z", "b")).await?, Applied::Stored { previous: None }));
+/// // An older request that arrives late changes nothing.
+/// assert!(matches!(store.apply(state("2026-03-01T07:00:00Z", "a")).await?, Applied::Stale { .. }));
+/// let weather = SubscribedEvent::new("AMAZON.WeatherAlert.Activated");
+/// assert_eq!(store.subscribers(&weather).await?.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait SubscriptionStore: Send + Sync {
     /// Stores `state` if it supersedes what is stored for its user, and says
     /// which happened.

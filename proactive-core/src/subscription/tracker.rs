@@ -17,6 +17,44 @@ use crate::{Region, UserId};
 /// changed, and lists the subscribers of an event for Unicast fan-out.
 /// Cloning shares the store when the store's clones do (both stores here do).
 ///
+/// ```
+/// use proactive_core::Region;
+/// use proactive_core::schemas::EventName;
+/// use proactive_core::subscription::{MemoryStore, Outcome, SubscriptionChangedRequest, SubscriptionTracker};
+///
+/// // The body Alexa POSTs to the skill's events endpoint.
+/// let body = br#"{
+///   "version": "1.0",
+///   "context": {"System": {
+///     "application": {"applicationId": "amzn1.ask.skill.0f4e2b3c-1111-2222-3333-444455556666"},
+///     "user": {"userId": "amzn1.ask.account.AGF7EXAMPLEUSERID"},
+///     "apiEndpoint": "https://api.eu.amazonalexa.com"
+///   }},
+///   "request": {
+///     "type": "AlexaSkillEvent.ProactiveSubscriptionChanged",
+///     "requestId": "amzn1.echo-api.request.6c1f0a8e-7777-8888-9999-000011112222",
+///     "timestamp": "2026-03-01T12:00:00Z",
+///     "body": {"subscriptions": [{"eventName": "AMAZON.WeatherAlert.Activated"}]}
+///   }
+/// }"#;
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let tracker = SubscriptionTracker::new(MemoryStore::new());
+/// let request = SubscriptionChangedRequest::from_json(body)?;
+/// match tracker.apply(&request).await? {
+///     Outcome::Updated(change) => assert_eq!(change.added().len(), 1),
+///     Outcome::Stale(_) => unreachable!("the first request for this user is the newest"),
+/// }
+/// // The same request again (Alexa retries) changes nothing.
+/// assert!(matches!(tracker.apply(&request).await?, Outcome::Stale(_)));
+///
+/// let subscribers = tracker.subscribers(EventName::WeatherAlertActivated).await?;
+/// assert_eq!(subscribers[0].user_id.as_str(), "amzn1.ask.account.AGF7EXAMPLEUSERID");
+/// assert_eq!(subscribers[0].region(), Some(Region::Europe));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// A request dated more than [`MAX_FUTURE`] ahead of now is refused
 /// ([`TrackerError::FromTheFuture`]): newest-wins ordering would otherwise let
 /// one forged far-future request hide every later genuine one.

@@ -7,9 +7,9 @@ use syn::LitStr;
 
 use super::Checker;
 use crate::attr::{Constant, ConstantValue};
-use crate::generated::table::{self, Kind};
+use proactive_table::{self as table, IntType, Kind, suggest};
+
 use crate::schema::last_segment;
-use crate::suggest;
 
 impl Checker<'_, '_> {
     /// A constant must be a value the path takes, known at compile time.
@@ -48,8 +48,8 @@ impl Checker<'_, '_> {
             }
             (Kind::Text, ConstantValue::Str(_)) => {}
             (Kind::Text, _) => error(format!("`{path}` takes text, like `value = \"...\"`")),
-            (Kind::Integer { type_name, minimum }, ConstantValue::Int { lit, negative, .. }) => {
-                self.integer(lit, *negative, path, type_name, *minimum);
+            (Kind::Integer { int_type, minimum }, ConstantValue::Int { lit, negative, .. }) => {
+                self.integer(lit, *negative, path, *int_type, *minimum);
             }
             (Kind::Integer { .. }, _) => error(format!("`{path}` takes an integer, like `value = 1`")),
             (Kind::DateTime, _) => error(format!(
@@ -69,20 +69,18 @@ impl Checker<'_, '_> {
         if values.iter().any(|known| known.wire == value) {
             return;
         }
-        let hint = suggest::did_you_mean(&value, values.iter().map(|known| known.wire), "expected one of");
+        let hint = suggest::did_you_mean_or_list(&value, values.iter().map(|known| known.wire), "expected one of");
         self.cx.error_spanned_by(lit, format!("unknown value `{value}` for `{path}`{hint}"));
     }
 
-    fn integer(&self, lit: &syn::LitInt, negative: bool, path: &str, type_name: &str, minimum: Option<i64>) {
+    fn integer(&self, lit: &syn::LitInt, negative: bool, path: &str, int_type: IntType, minimum: Option<i64>) {
+        let type_name = int_type.rust_name();
         if !lit.suffix().is_empty() {
             self.cx.error_spanned_by(lit, format!("write the integer without a suffix: `{path}` is `{type_name}`"));
             return;
         }
         let parsed = lit.base10_parse::<i128>().map(|value| if negative { -value } else { value });
-        let (low, high) = match type_name {
-            "u32" => (0, i128::from(u32::MAX)),
-            _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
-        };
+        let (low, high) = int_type.bounds();
         match parsed {
             Ok(value) if minimum.is_some_and(|minimum| value < i128::from(minimum)) => self.cx.error_spanned_by(
                 lit,

@@ -6,8 +6,7 @@ use quote::ToTokens;
 
 use super::{Checker, Source};
 use crate::ast::Field;
-use crate::generated::table::Kind;
-use crate::schema;
+use proactive_table::Kind;
 
 impl Checker<'_, '_> {
     /// The localized attribute key of each field on a localized path: `key`, or
@@ -18,7 +17,7 @@ impl Checker<'_, '_> {
         let mut owners: BTreeMap<String, &Field> = BTreeMap::new();
         for claim in &self.claims {
             let Source::Field(index) = claim.source else { continue };
-            let node = schema::lineage(self.schema, claim.path).and_then(|lineage| lineage.last().copied());
+            let node = self.schema.field(claim.path);
             if !node.is_some_and(|node| matches!(node.kind, Kind::Text) && node.localizable) {
                 continue;
             }

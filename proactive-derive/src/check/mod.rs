@@ -9,9 +9,9 @@ use syn::LitStr;
 
 use crate::ast::{Field, Input};
 use crate::ctxt::Ctxt;
-use crate::generated::table::{self, Kind, Schema};
-use crate::schema::{self, PathHint, describe, is_within};
-use crate::suggest;
+use proactive_table::{self as table, Kind, PathHint, Schema, is_within, suggest};
+
+use crate::schema::describe;
 
 mod constant;
 mod keys;
@@ -48,17 +48,17 @@ pub(crate) fn check(cx: &Ctxt, input: &Input) -> Option<Plan> {
             format!(
                 "missing `#[proactive(schema = \"...\")]` on `{}`: name the event's schema, one of {}",
                 input.original.ident,
-                suggest::list_or(schema::schema_names())
+                suggest::list_or(table::schema_names())
             ),
         );
         unmapped_fields(cx, input);
         return None;
     };
-    let Some(schema) = schema::find_schema(&lit.value()) else {
+    let Some(schema) = table::find_schema(&lit.value()) else {
         let name = lit.value();
-        let hint = match schema::closest_schema(&name) {
+        let hint = match table::closest_schema(&name) {
             Some(close) => format!("did you mean `{close}`?"),
-            None => format!("Amazon's schemas are {}", suggest::list(schema::schema_names())),
+            None => format!("Amazon's schemas are {}", suggest::list(table::schema_names())),
         };
         cx.error_spanned_by(lit, format!("unknown schema `{name}`; {hint}"));
         unmapped_fields(cx, input);
@@ -139,24 +139,24 @@ impl<'c> Checker<'c, '_> {
     /// spellings other SDKs' docs use (`state.enterTimeStamp`).
     fn resolve(&mut self, lit: &LitStr) -> Option<Vec<&'static table::Field>> {
         let path = lit.value();
-        if let Some(lineage) = schema::lineage(self.schema, &path) {
+        if let Some(lineage) = self.schema.lineage(&path) {
             return Some(lineage);
         }
         let name = self.schema.name;
-        let message = if let Some(known) = schema::known_mistake(self.schema, &path) {
+        let message = if let Some(known) = self.schema.known_mistake(&path) {
             self.suggested.insert(known);
             format!(
                 "unknown path `{path}` in `{name}`; did you mean `{known}`? (`{path}` is a spelling seen in other \
                  SDKs' docs, not Amazon's)"
             )
         } else {
-            match schema::hint_for_path(self.schema, &path) {
+            match self.schema.hint_for_path(&path) {
                 PathHint::Closest(close) => {
                     self.suggested.insert(close);
                     format!("unknown path `{path}` in `{name}`; did you mean `{close}`?")
                 }
                 PathHint::Within(parent) => {
-                    let below = schema::descendants(parent);
+                    let below = parent.descendants();
                     let leaves = below.iter().filter(|field| field.children.is_empty()).map(|field| field.path);
                     format!("unknown path `{path}` in `{name}`; `{}` has {}", parent.path, suggest::list(leaves))
                 }
@@ -339,11 +339,8 @@ impl<'c> Checker<'c, '_> {
 
     /// `; Amazon localizes `a` and `b`` for the schema, or nothing when it localizes no path.
     fn localizable_hint(&self) -> String {
-        let localizable: Vec<&str> = schema::all_fields(self.schema)
-            .into_iter()
-            .filter(|field| field.localizable)
-            .map(|field| field.path)
-            .collect();
+        let localizable: Vec<&str> =
+            self.schema.all_fields().into_iter().filter(|field| field.localizable).map(|field| field.path).collect();
         match localizable.as_slice() {
             [] => format!(" (`{}` has no localized path)", self.schema.name),
             paths => format!(" (`{}` localizes {})", self.schema.name, suggest::list(paths.iter().copied())),

@@ -5,16 +5,8 @@
 /// A book, episode, album, single, movie or game becomes available (`AMAZON.MediaContent.Available`).
 ///
 /// The payload of Amazon's `AMAZON.MediaContent.Available` event. Build one with [`MediaContentAvailable::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MediaContentAvailable {
     /// When and how the content becomes available.
@@ -185,16 +177,8 @@ impl<S: media_content_available_builder::State> MediaContentAvailableBuilder<S> 
 }
 
 /// When and how the content becomes available.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Availability {
     /// When the content becomes available.
@@ -390,16 +374,8 @@ impl<S: availability_builder::State> AvailabilityBuilder<S> {
 }
 
 /// Who provides the content, if named.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MediaProvider {
     /// The provider's name.
@@ -526,16 +502,8 @@ impl<S: media_provider_builder::State> MediaProviderBuilder<S> {
 }
 
 /// The content.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MediaContent {
     /// The content's title.
@@ -712,9 +680,9 @@ impl<S: media_content_builder::State> MediaContentBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum AvailabilityMethod {
     /// `STREAM`, spoken as "stream".
     #[serde(rename = "STREAM")]
@@ -782,9 +750,9 @@ impl ::std::fmt::Display for AvailabilityMethod {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum ContentType {
     /// `BOOK`, spoken as "book".
     #[serde(rename = "BOOK")]

@@ -5,16 +5,8 @@
 /// New or flagged messages are waiting for the user (`AMAZON.MessageAlert.Activated`). No field of this schema is localized, so `localizedAttributes` is normally `[]`.
 ///
 /// The payload of Amazon's `AMAZON.MessageAlert.Activated` event. Build one with [`MessageAlertActivated::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MessageAlertActivated {
     /// The state of the messages.
@@ -183,16 +175,8 @@ impl<S: message_alert_activated_builder::State> MessageAlertActivatedBuilder<S> 
 }
 
 /// The state of the messages.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MessageState {
     /// Whether the messages are unread or flagged.
@@ -325,16 +309,8 @@ impl<S: message_state_builder::State> MessageStateBuilder<S> {
 }
 
 /// The group of messages the alert is about.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MessageGroup {
     /// Who sent the messages.
@@ -346,7 +322,7 @@ pub struct MessageGroup {
     ///
     /// JSON: `count`, required.
     #[serde(rename = "count")]
-    #[schemars(range(min = 1))]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1)))]
     pub count: u32,
     /// Set when the messages are urgent; `URGENT` is the only value.
     ///
@@ -529,16 +505,8 @@ impl<S: message_group_builder::State> MessageGroupBuilder<S> {
 }
 
 /// Who sent the messages.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MessageCreator {
     /// The sender's name. Amazon does not localize this field.
@@ -665,9 +633,9 @@ impl<S: message_creator_builder::State> MessageCreatorBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum MessageStatus {
     /// `UNREAD`, spoken as "unread".
     #[serde(rename = "UNREAD")]
@@ -714,9 +682,9 @@ impl ::std::fmt::Display for MessageStatus {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum MessageFreshness {
     /// `NEW`, spoken as "new".
     #[serde(rename = "NEW")]
@@ -763,9 +731,9 @@ impl ::std::fmt::Display for MessageFreshness {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum MessageUrgency {
     /// `URGENT`, spoken as "urgent".
     #[serde(rename = "URGENT")]

@@ -18,7 +18,8 @@ pub mod sports_event_updated;
 pub mod trash_collection_alert_activated;
 /// The `AMAZON.WeatherAlert.Activated` schema.
 pub mod weather_alert_activated;
-pub mod table;
+/// The schema table and the queries over it (the `proactive-table` crate).
+pub use ::proactive_table as table;
 pub use media_content_available::MediaContentAvailable;
 pub use message_alert_activated::MessageAlertActivated;
 pub use occasion_updated::OccasionUpdated;
@@ -51,9 +52,9 @@ macro_rules! __for_each_payload {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum EventName {
     /// `AMAZON.MediaContent.Available`: A book, episode, album, single, movie or game becomes available (`AMAZON.MediaContent.Available`)
     #[serde(rename = "AMAZON.MediaContent.Available")]
@@ -111,6 +112,8 @@ impl EventName {
     }
 
     /// The JSON Schema of the payload, as `schemars` derives it from the generated type.
+    #[cfg(feature = "schemars")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     pub fn json_schema(self) -> ::schemars::Schema {
         match self {
             Self::MediaContentAvailable => ::schemars::schema_for!(MediaContentAvailable),
@@ -190,16 +193,8 @@ impl ::std::str::FromStr for EventName {
 }
 
 /// One event of any schema, as Amazon writes it: `{"name": ..., "payload": {...}}`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(tag = "name", content = "payload", deny_unknown_fields)]
 pub enum AnyEvent {
     /// `AMAZON.MediaContent.Available`: A book, episode, album, single, movie or game becomes available (`AMAZON.MediaContent.Available`)

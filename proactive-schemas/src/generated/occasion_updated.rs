@@ -5,16 +5,8 @@
 /// A reservation or appointment changed (`AMAZON.Occasion.Updated`).
 ///
 /// The payload of Amazon's `AMAZON.Occasion.Updated` event. Build one with [`OccasionUpdated::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OccasionUpdated {
     /// The state of the occasion.
@@ -179,16 +171,8 @@ impl<S: occasion_updated_builder::State> OccasionUpdatedBuilder<S> {
 }
 
 /// The state of the occasion.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OccasionState {
     /// The occasion's status. `REQUESTED` follows the seed and ask-utils; Alexa.NET's `RECEIVED` is an outlier and is not accepted.
@@ -295,16 +279,8 @@ impl<S: occasion_state_builder::State> OccasionStateBuilder<S> {
 }
 
 /// The reservation or appointment.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Occasion {
     /// What kind of occasion it is.
@@ -631,16 +607,8 @@ impl<S: occasion_builder::State> OccasionBuilder<S> {
 }
 
 /// A named provider or broker.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Party {
     /// The name.
@@ -775,9 +743,9 @@ impl<S: party_builder::State> PartyBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum ConfirmationStatus {
     /// `CONFIRMED`, spoken as "confirmed".
     #[serde(rename = "CONFIRMED")]
@@ -851,9 +819,9 @@ impl ::std::fmt::Display for ConfirmationStatus {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum OccasionType {
     /// `RESERVATION_REQUEST`, spoken as "reservation request".
     #[serde(rename = "RESERVATION_REQUEST")]

@@ -5,16 +5,8 @@
 /// The status of the user's order changed (`AMAZON.OrderStatus.Updated`). Amazon's Japanese catalog documents this schema for en-US only; other locales are a warning.
 ///
 /// The payload of Amazon's `AMAZON.OrderStatus.Updated` event. Build one with [`OrderStatusUpdated::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderStatusUpdated {
     /// The state the order entered.
@@ -179,16 +171,8 @@ impl<S: order_status_updated_builder::State> OrderStatusUpdatedBuilder<S> {
 }
 
 /// The state the order entered.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderState {
     /// The order's status. Amazon's table lists `ORDER_OUT_FOR_DELIVERY` twice; it is one value, so there are six.
@@ -349,16 +333,8 @@ impl<S: order_state_builder::State> OrderStateBuilder<S> {
 }
 
 /// Details of the delivery.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryDetails {
     /// When the order is expected to arrive.
@@ -413,16 +389,8 @@ impl DeliveryDetailsBuilder {
 }
 
 /// The order.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Order {
     /// Who sold the order.
@@ -525,16 +493,8 @@ impl<S: order_builder::State> OrderBuilder<S> {
 }
 
 /// Who sold the order.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Seller {
     /// The seller's name.
@@ -669,9 +629,9 @@ impl<S: seller_builder::State> SellerBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum OrderStatus {
     /// `PREORDER_RECEIVED`, spoken as "preorder received".
     #[serde(rename = "PREORDER_RECEIVED")]

@@ -5,16 +5,8 @@
 /// Someone invited or challenged the user to a game (`AMAZON.SocialGameInvite.Available`). Amazon's Japanese catalog documents this schema for en-US only; other locales are a warning.
 ///
 /// The payload of Amazon's `AMAZON.SocialGameInvite.Available` event. Build one with [`SocialGameInviteAvailable::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SocialGameInviteAvailable {
     /// The invitation.
@@ -188,16 +180,8 @@ impl<
 }
 
 /// The invitation.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Invite {
     /// Who sent the invitation.
@@ -426,16 +410,8 @@ impl<S: invite_builder::State> InviteBuilder<S> {
 }
 
 /// Who sent the invitation.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Inviter {
     /// The inviter's name.
@@ -550,16 +526,8 @@ impl<S: inviter_builder::State> InviterBuilder<S> {
 }
 
 /// The game.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Game {
     /// What is offered.
@@ -729,9 +697,9 @@ impl<S: game_builder::State> GameBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum Relationship {
     /// `FRIEND`, spoken as "friend".
     #[serde(rename = "FRIEND")]
@@ -778,9 +746,9 @@ impl ::std::fmt::Display for Relationship {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum InviteType {
     /// `CHALLENGE`, spoken as "challenged".
     #[serde(rename = "CHALLENGE")]
@@ -827,9 +795,9 @@ impl ::std::fmt::Display for InviteType {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum GameOffer {
     /// `MATCH`, spoken as "match".
     #[serde(rename = "MATCH")]

@@ -5,16 +5,8 @@
 /// A score update for a sports match (`AMAZON.SportsEvent.Updated`).
 ///
 /// The payload of Amazon's `AMAZON.SportsEvent.Updated` event. Build one with [`SportsEventUpdated::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SportsEventUpdated {
     /// The change to the score that prompted the event. Optional; when present both of its fields are required.
@@ -146,23 +138,15 @@ impl<S: sports_event_updated_builder::State> SportsEventUpdatedBuilder<S> {
 }
 
 /// The change to the score that prompted the event. Optional; when present both of its fields are required.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoreUpdate {
     /// How many points the scoring team earned. Jovo's TypeScript types spell it `ScoreEarned`; that spelling is accepted in untyped JSON with a warning.
     ///
     /// JSON: `scoreEarned`, required.
     #[serde(rename = "scoreEarned")]
-    #[schemars(range(min = 0))]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 0)))]
     pub score_earned: u32,
     /// The team that scored.
     ///
@@ -323,16 +307,8 @@ impl<S: score_update_builder::State> ScoreUpdateBuilder<S> {
 }
 
 /// The match the update is about.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SportsEvent {
     /// The league the match belongs to.
@@ -567,16 +543,8 @@ impl<S: sports_event_builder::State> SportsEventBuilder<S> {
 }
 
 /// The league the match belongs to.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventLeague {
     /// The league's name.
@@ -703,16 +671,8 @@ impl<S: event_league_builder::State> EventLeagueBuilder<S> {
 }
 
 /// One team's side of the match.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TeamStatistic {
     /// The team.
@@ -724,7 +684,7 @@ pub struct TeamStatistic {
     ///
     /// JSON: `score`, required.
     #[serde(rename = "score")]
-    #[schemars(range(min = 0))]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 0)))]
     pub score: u32,
 }
 
@@ -878,16 +838,8 @@ impl<S: team_statistic_builder::State> TeamStatisticBuilder<S> {
 }
 
 /// The team.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Team {
     /// The team's name.

@@ -5,16 +5,8 @@
 /// A reminder of the coming garbage collection (`AMAZON.TrashCollectionAlert.Activated`). No field of this schema is localized.
 ///
 /// The payload of Amazon's `AMAZON.TrashCollectionAlert.Activated` event. Build one with [`TrashCollectionAlertActivated::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrashCollectionAlertActivated {
     /// The collection the alert is about.
@@ -126,24 +118,16 @@ impl<
 }
 
 /// The collection the alert is about.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrashCollectionAlert {
     /// What is collected: 1 to 5 distinct types. Jovo's TypeScript types spell it `garbageType`; that spelling is accepted in untyped JSON with a warning.
     ///
     /// JSON: `garbageTypes`, required.
     #[serde(rename = "garbageTypes")]
-    #[schemars(length(min = 1, max = 5))]
-    #[schemars(extend("uniqueItems" = true))]
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1, max = 5)))]
+    #[cfg_attr(feature = "schemars", schemars(extend("uniqueItems" = true)))]
     pub garbage_types: ::std::vec::Vec<GarbageType>,
     /// The day of the collection.
     ///
@@ -318,9 +302,9 @@ impl<S: trash_collection_alert_builder::State> TrashCollectionAlertBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum GarbageType {
     /// `BOTTLES`, spoken as "bottles".
     #[serde(rename = "BOTTLES")]
@@ -454,9 +438,9 @@ impl ::std::fmt::Display for GarbageType {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum DayOfWeek {
     /// `MONDAY`, spoken as "Monday".
     #[serde(rename = "MONDAY")]

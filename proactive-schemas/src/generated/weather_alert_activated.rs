@@ -5,16 +5,8 @@
 /// A weather alert for the user's area (`AMAZON.WeatherAlert.Activated`).
 ///
 /// The payload of Amazon's `AMAZON.WeatherAlert.Activated` event. Build one with [`WeatherAlertActivated::builder`].
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WeatherAlertActivated {
     /// The weather alert the event is about.
@@ -123,16 +115,8 @@ impl<S: weather_alert_activated_builder::State> WeatherAlertActivatedBuilder<S> 
 }
 
 /// The weather alert the event is about.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WeatherAlert {
     /// Who the alert comes from; Alexa says "Provided by <source>". Optional by decision: the seed's table marks it required, but every library treats it as optional and Alexa drops the clause when it is absent.
@@ -280,9 +264,9 @@ impl<S: weather_alert_builder::State> WeatherAlertBuilder<S> {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
+    ::serde::Deserialize
 )]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub enum WeatherAlertType {
     /// `TORNADO`, spoken as "tornado".
     #[serde(rename = "TORNADO")]

@@ -3,119 +3,9 @@
 //! The schema table: every schema's fields as a tree of JSON paths, with their
 //! types, requiredness and localizability, plus the utterance templates and examples.
 
-#![allow(dead_code, reason = "the derive reads only part of the table")]
-/// One event schema.
-#[derive(Debug)]
-pub(crate) struct Schema {
-    /// Amazon's event name.
-    pub(crate) name: &'static str,
-    /// The payload type's name.
-    pub(crate) type_name: &'static str,
-    /// The module of `proactive-schemas` that holds the payload's types.
-    pub(crate) module: &'static str,
-    /// The schema description file, in `proactive-schemas/schemas/`.
-    pub(crate) file: &'static str,
-    /// What the event is for.
-    pub(crate) description: &'static str,
-    /// The only locales Amazon documents for this schema; empty when it names none.
-    pub(crate) locales: &'static [&'static str],
-    /// English utterance templates; the first whose conditions hold applies.
-    pub(crate) utterances: &'static [Utterance],
-    /// Amazon's example payloads, as JSON text.
-    pub(crate) examples: &'static [&'static str],
-    /// The payload's top-level fields.
-    pub(crate) fields: &'static [Field],
-}
-
-/// One utterance template.
-#[derive(Debug)]
-pub(crate) struct Utterance {
-    /// Paths that must hold these enum values.
-    pub(crate) when: &'static [(&'static str, &'static str)],
-    /// Paths that must be present.
-    pub(crate) when_present: &'static [&'static str],
-    /// `{path}` is replaced by the value, `[...]` is dropped unless every path in it is present,
-    /// `{path|plural:one:many}` picks a word by a number.
-    pub(crate) template: &'static str,
-}
-
-/// One field of a payload.
-#[derive(Debug)]
-pub(crate) struct Field {
-    /// The JSON property name.
-    pub(crate) name: &'static str,
-    /// The JSON path from the payload root, such as `alert.garbageTypes`.
-    pub(crate) path: &'static str,
-    /// The Rust field name.
-    pub(crate) ident: &'static str,
-    /// Whether the field must be present when its parent object is.
-    pub(crate) required: bool,
-    /// Whether the value may be a `localizedattribute:` reference.
-    pub(crate) localizable: bool,
-    /// The value's type.
-    pub(crate) kind: Kind,
-    /// Misspellings accepted in untyped JSON with a warning.
-    pub(crate) aliases: &'static [&'static str],
-    /// Other paths where untyped JSON may carry this field (moved here with a warning).
-    pub(crate) moved_from: &'static [&'static str],
-    /// The fields of an object; empty otherwise.
-    pub(crate) children: &'static [Field],
-}
-
-/// The type of a field.
-#[derive(Debug)]
-pub(crate) enum Kind {
-    /// An object, of the named type (relative to `proactive_schemas`).
-    Object {
-        /// The Rust type.
-        type_name: &'static str,
-    },
-    /// Text (`String`, or `LocalizedText` when localizable).
-    Text,
-    /// An integer.
-    Integer {
-        /// The Rust type.
-        type_name: &'static str,
-        /// The smallest allowed value.
-        minimum: Option<i64>,
-    },
-    /// An RFC 3339 date-time, `chrono::DateTime<Utc>`.
-    DateTime,
-    /// One value of an enum.
-    Enum {
-        /// The Rust type.
-        type_name: &'static str,
-        /// The values.
-        values: &'static [EnumValue],
-    },
-    /// An array of enum values.
-    EnumArray {
-        /// The item's Rust type.
-        type_name: &'static str,
-        /// The values.
-        values: &'static [EnumValue],
-        /// The fewest items allowed.
-        min_items: usize,
-        /// The most items allowed.
-        max_items: usize,
-        /// Whether items must be distinct.
-        unique: bool,
-    },
-}
-
-/// One value of an enum.
-#[derive(Debug)]
-pub(crate) struct EnumValue {
-    /// Amazon's spelling.
-    pub(crate) wire: &'static str,
-    /// The Rust variant name.
-    pub(crate) ident: &'static str,
-    /// How Alexa is expected to speak it in English.
-    pub(crate) spoken: &'static str,
-}
-
+use crate::{EnumValue, Field, IntType, Kind, Schema, Utterance};
 /// Every schema, in the order of `EventName::ALL`.
-pub(crate) static SCHEMAS: &[Schema] = &[
+pub static SCHEMAS: &[Schema] = &[
     Schema {
         name: "AMAZON.MediaContent.Available",
         type_name: "MediaContentAvailable",
@@ -422,7 +312,7 @@ pub(crate) static SCHEMAS: &[Schema] = &[
                         required: true,
                         localizable: false,
                         kind: Kind::Integer {
-                            type_name: "u32",
+                            int_type: IntType::U32,
                             minimum: Some(1),
                         },
                         aliases: &[],
@@ -1039,7 +929,7 @@ pub(crate) static SCHEMAS: &[Schema] = &[
                         required: true,
                         localizable: false,
                         kind: Kind::Integer {
-                            type_name: "u32",
+                            int_type: IntType::U32,
                             minimum: Some(0),
                         },
                         aliases: &["ScoreEarned"],
@@ -1140,7 +1030,7 @@ pub(crate) static SCHEMAS: &[Schema] = &[
                                 required: true,
                                 localizable: false,
                                 kind: Kind::Integer {
-                                    type_name: "u32",
+                                    int_type: IntType::U32,
                                     minimum: Some(0),
                                 },
                                 aliases: &[],
@@ -1193,7 +1083,7 @@ pub(crate) static SCHEMAS: &[Schema] = &[
                                 required: true,
                                 localizable: false,
                                 kind: Kind::Integer {
-                                    type_name: "u32",
+                                    int_type: IntType::U32,
                                     minimum: Some(0),
                                 },
                                 aliases: &[],

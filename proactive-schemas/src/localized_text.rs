@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The prefix that turns a string value into a reference to a localized attribute.
@@ -125,13 +124,15 @@ impl<'de> Deserialize<'de> for LocalizedText {
     }
 }
 
-impl JsonSchema for LocalizedText {
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+impl schemars::JsonSchema for LocalizedText {
     fn schema_name() -> Cow<'static, str> {
         Cow::Borrowed("LocalizedText")
     }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
             "type": "string",
             "description": "Literal text, or `localizedattribute:KEY` to use the value of KEY in each locale's localized attributes."
         })

@@ -1,14 +1,22 @@
-//! "Did you mean" suggestions and the lists that messages show instead.
+//! The one "did you mean" engine, used by the derive's compile-time errors and by
+//! the runtime's reports alike, and the lists that messages show instead.
 
 /// How alike two words must be (Jaro-Winkler, 0 to 1) to suggest one for the other;
 /// darling uses the same threshold.
-const THRESHOLD: f64 = 0.8;
+pub const THRESHOLD: f64 = 0.8;
 
 /// The candidate closest to `given`, if one is close enough to be a likely typo.
 ///
 /// Words are compared without case, `_` or `-` (`start_time` is `startTime`); a
 /// candidate that contains `given` (`type` in `alertType`) wins outright.
-pub(crate) fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+///
+/// ```
+/// use proactive_table::suggest::closest;
+///
+/// assert_eq!(closest("start_time", ["startTime", "provider"]), Some("startTime"));
+/// assert_eq!(closest("title", ["name", "contentType"]), None);
+/// ```
+pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let given = normalize(given);
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
@@ -32,12 +40,12 @@ fn normalize(word: &str) -> String {
 }
 
 /// `` `a`, `b` and `c` ``.
-pub(crate) fn list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+pub fn list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     list_joined(items, "and")
 }
 
 /// `` `a`, `b` or `c` ``.
-pub(crate) fn list_or<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+pub fn list_or<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     list_joined(items, "or")
 }
 
@@ -50,8 +58,13 @@ fn list_joined<'a>(items: impl IntoIterator<Item = &'a str>, conjunction: &str) 
     }
 }
 
+/// `; did you mean `x`?` when a candidate is close, otherwise nothing.
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(given, candidates).map(|close| format!("; did you mean `{close}`?")).unwrap_or_default()
+}
+
 /// `; did you mean `x`?` when a candidate is close, otherwise `; <what> a, b or c`.
-pub(crate) fn did_you_mean<'a>(
+pub fn did_you_mean_or_list<'a>(
     given: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
     what: &str,
@@ -79,12 +92,23 @@ mod tests {
         assert_eq!(closest("title", ["name", "contentType"]), None);
     }
 
+    /// The cases the runtime's former engine was tested with give the same answers.
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(closest("garbageType", ["garbageTypes", "collectionDayOfWeek"]), Some("garbageTypes"));
+        assert_eq!(closest("unicast", ["Unicast", "Multicast"]), Some("Unicast"));
+        assert_eq!(closest("zzz", ["garbageTypes", "collectionDayOfWeek"]), None);
+        assert_eq!(did_you_mean("refrenceId", ["referenceId", "timestamp"]), "; did you mean `referenceId`?");
+        assert_eq!(did_you_mean("zzz", ["referenceId", "timestamp"]), "");
+    }
+
     #[test]
     fn lists_read_as_prose() {
         assert_eq!(list([]), "");
         assert_eq!(list(["a"]), "`a`");
         assert_eq!(list(["a", "b", "c"]), "`a`, `b` and `c`");
-        assert_eq!(did_you_mean("x", ["path", "key"], "expected"), "; expected `path` or `key`");
-        assert_eq!(did_you_mean("pth", ["path", "key"], "expected"), "; did you mean `path`?");
+        assert_eq!(list_or(["a", "b", "c"]), "`a`, `b` or `c`");
+        assert_eq!(did_you_mean_or_list("x", ["path", "key"], "expected"), "; expected `path` or `key`");
+        assert_eq!(did_you_mean_or_list("pth", ["path", "key"], "expected"), "; did you mean `path`?");
     }
 }
