@@ -10,8 +10,8 @@ const MISSPELLINGS: [&str; 6] =
     ["localized", "localizedattributes", "localised", "localisedattribute", "localizedattr", "localizedkey"];
 
 /// The reference `text` was probably meant to be (`localizedattribute:KEY`), if
-/// it looks like a misspelled one: a known misspelling of the prefix or one a
-/// small edit away, in any case, with any spaces around the colon, followed by
+/// it looks like a misspelled one: a known misspelling of the prefix or one
+/// the crate's did-you-mean finds close, in any case, with any spaces around the colon, followed by
 /// a valid key.
 pub(crate) fn intended(text: &str) -> Option<String> {
     let (prefix, key) = text.split_once(':')?;
@@ -21,7 +21,7 @@ pub(crate) fn intended(text: &str) -> Option<String> {
     let wanted = &LOCALIZED_ATTRIBUTE_PREFIX[..LOCALIZED_ATTRIBUTE_PREFIX.len() - 1];
     let close = prefix == wanted
         || MISSPELLINGS.contains(&prefix.as_str())
-        || (prefix.len() >= 8 && strsim::damerau_levenshtein(&prefix, wanted) <= 2);
+        || (prefix.len() >= 8 && crate::suggest::closest(&prefix, [wanted]).is_some());
     let corrected = format!("{LOCALIZED_ATTRIBUTE_PREFIX}{key}");
     (close && corrected != text).then_some(corrected)
 }

@@ -200,11 +200,7 @@ impl Lint {
             match name.parse::<EventName>() {
                 Ok(event) => known.push(event),
                 Err(_) => {
-                    let names = EventName::ALL.iter().map(|n| n.as_str());
-                    let hint = match crate::suggest::closest(name, names) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => "`proactive schema` lists Amazon's 8".to_owned(),
-                    };
+                    let hint = crate::suggest::event_name_hint(name);
                     self.error(
                         Check::UnknownEventName,
                         path,
