@@ -19,15 +19,17 @@ macro_rules! out {
     }};
 }
 
+mod files;
 mod input;
+mod journal;
+mod output;
 mod send;
+mod validate;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use proactive_core::Locale;
 use proactive_core::schemas::EventName;
-use serde_json::json;
 
 /// Validate, preview and send Alexa Proactive Events.
 #[derive(Parser)]
@@ -40,10 +42,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check envelopes (JSON files, or JSONL with one per line) against Amazon's rules.
+    ///
+    /// Input is read as a stream, a line at a time (a line over the 1 MiB body
+    /// limit plus 64 KiB is reported and skipped), and results are printed in input order. A total
+    /// line ends the run.
     Validate {
-        /// Output format.
+        /// Output format: text lines, or one JSON array with an object per event.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Print only events with errors or warnings, and the total.
+        #[arg(long, short)]
+        quiet: bool,
         /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
         #[arg(required = true)]
         paths: Vec<String>,
@@ -67,7 +76,8 @@ enum Command {
         /// (when merging, defaults to the one already in skill.json).
         #[arg(long)]
         endpoint: Option<String>,
-        /// Merge into this skill.json in place, keeping every other key (idempotent).
+        /// Merge into this skill.json, keeping every other key, their order and numbers as they
+        /// are (idempotent). The file is replaced atomically: a failed write leaves it as it was.
         #[arg(long, value_name = "SKILL_JSON")]
         merge: Option<String>,
     },
@@ -106,114 +116,14 @@ const USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Validate { format, paths } => validate(format, &paths),
-        Command::Preview { locale, path } => preview(locale.as_deref(), &path),
+        Command::Validate { format, quiet, paths } => validate::validate(format, quiet, &paths),
+        Command::Preview { locale, path } => validate::preview(locale.as_deref(), &path),
         Command::Send(args) => send::run(args),
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
     };
     ExitCode::from(code)
-}
-
-fn validate(format: Format, paths: &[String]) -> u8 {
-    let mut status = OK;
-    let mut results = Vec::new();
-    for path in paths {
-        let items = match input::read(path) {
-            Ok(items) => items,
-            Err(message) => {
-                eprintln!("error: {message}");
-                status = USAGE;
-                continue;
-            }
-        };
-        for item in items {
-            let report = &item.parsed.report;
-            let valid = item.parsed.envelope.is_some() && !report.has_errors();
-            if !valid && status == OK {
-                status = INVALID;
-            }
-            match format {
-                Format::Text => {
-                    if report.is_clean() {
-                        out!("{}: ok", item.location());
-                    } else {
-                        for problem in report.problems() {
-                            out!("{}: {problem}", item.location());
-                        }
-                    }
-                }
-                Format::Json => {
-                    let problems = |severity| {
-                        report
-                            .problems()
-                            .iter()
-                            .filter(|p| p.severity == severity)
-                            .map(|p| json!({"path": p.path, "message": p.message}))
-                            .collect::<Vec<_>>()
-                    };
-                    results.push(json!({
-                        "file": item.file,
-                        "line": item.line,
-                        "valid": valid,
-                        "errors": problems(proactive_core::Severity::Error),
-                        "warnings": problems(proactive_core::Severity::Warning),
-                    }));
-                }
-            }
-        }
-    }
-    if format == Format::Json {
-        out!("{}", serde_json::Value::Array(results));
-    }
-    status
-}
-
-fn preview(locale: Option<&str>, path: &str) -> u8 {
-    let locale = match locale.map(Locale::new).transpose() {
-        Ok(locale) => locale,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return USAGE;
-        }
-    };
-    let items = match input::read(path) {
-        Ok(items) => items,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return USAGE;
-        }
-    };
-    let mut status = OK;
-    for item in &items {
-        let Some(envelope) = &item.parsed.envelope else {
-            eprintln!("{}: cannot preview an invalid envelope:\n{}", item.location(), item.parsed.report);
-            status = INVALID;
-            continue;
-        };
-        if item.parsed.report.has_errors() {
-            // Still worth seeing, but Amazon would reject it: say why and fail.
-            eprintln!("{}: Amazon would reject this event:\n{}", item.location(), item.parsed.report);
-            status = INVALID;
-        }
-        out!("{} ({}):", item.location(), envelope.event.name());
-        let previews = match &locale {
-            Some(locale) => vec![envelope.preview(locale)],
-            None => envelope.previews(),
-        };
-        for preview in previews {
-            out!("  {preview}");
-            if !preview.missing.is_empty() {
-                out!("    (not defined for {}: {})", preview.locale, preview.missing.join(", "));
-            }
-        }
-    }
-    eprintln!(
-        "note: previews approximate what Alexa says: Amazon's templates are English, times are shown in UTC \
-         (Alexa speaks the user's time zone), and numbers are spoken as words"
-    );
-    status
 }
 
 fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u8 {
@@ -255,10 +165,10 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
     match (merge, existing) {
         (Some(path), Some(text)) => match manifest.merge_json(&text) {
             Ok(merged) if merged == text => {
-                out!("{path}: already up to date");
+                out!("{path}: already up to date; nothing changed");
                 OK
             }
-            Ok(merged) => match std::fs::write(path, merged) {
+            Ok(merged) => match files::replace(path, merged.as_bytes()) {
                 Ok(()) => {
                     out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
                     OK

@@ -58,8 +58,9 @@ pub fn parse_str(text: &str) -> Parsed {
 }
 
 /// Reads one envelope from JSON bytes (which must be UTF-8); see [`Parsed`].
+/// An object with the same key twice is an error naming the key.
 pub fn parse_slice(bytes: &[u8]) -> Parsed {
-    match serde_json::from_slice::<Value>(bytes) {
+    match crate::strict::from_slice(bytes) {
         Ok(value) => parse_value(value),
         Err(error) => {
             let mut report = Report::new();

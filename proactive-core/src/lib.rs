@@ -77,6 +77,7 @@ pub mod manifest;
 mod preview;
 mod region;
 mod report;
+mod strict;
 pub mod subscription;
 mod suggest;
 mod validate;
@@ -87,7 +88,7 @@ pub use proactive_schemas as schemas;
 pub use audience::Audience;
 #[cfg(feature = "client")]
 pub use client::Client;
-pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EXPIRY};
+pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use json::Parsed;
