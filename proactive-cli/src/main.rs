@@ -170,7 +170,8 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
     }
     match (merge, existing) {
         (Some(path), Some(text)) => match manifest.merge_json(&text) {
-            Ok(merged) if merged == text => {
+            // Already merged (whatever its formatting): the file is left untouched.
+            Ok(merged) if merged == text || same_json(&merged, &text) => {
                 out!("{path}: already up to date; nothing changed");
                 OK
             }
@@ -200,6 +201,14 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
             }
         },
     }
+}
+
+/// Whether two JSON texts hold the same document.
+fn same_json(a: &str, b: &str) -> bool {
+    matches!(
+        (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)),
+        (Ok(a), Ok(b)) if a == b
+    )
 }
 
 fn schema(name: Option<&str>) -> u8 {

@@ -74,6 +74,7 @@ mod ids;
 pub mod json;
 mod localized;
 pub mod manifest;
+mod numbers;
 mod preview;
 mod region;
 mod report;

@@ -340,7 +340,7 @@ impl Reporter {
             && let Some(path) = failed_path
             && self.failed_lines > 0
         {
-            self.out.line(format_args!("the {} events not delivered were written to {path}", self.failed_lines));
+            self.out.line(format_args!("not delivered: {}, written to {path}", self.failed_lines));
         }
         self.out.flush();
         let summary = &self.summary;
@@ -434,6 +434,9 @@ impl Progress {
 
     fn done(&mut self, bytes: u64) {
         self.done += 1;
+        if self.done == 1 {
+            self.refresh();
+        }
         self.bar.inc(bytes);
     }
 
