@@ -148,7 +148,7 @@ impl Input {
                     self.done = true;
                     self.buffer.as_slice()
                 }
-                Line::Line => self.buffer.as_slice(),
+                Line::Ended => self.buffer.as_slice(),
                 Line::TooLong(len) => {
                     self.done |= !self.jsonl;
                     self.items += 1;
@@ -229,7 +229,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 #[derive(Debug, PartialEq, Eq)]
 enum Line {
     /// A line ended by the delimiter (not included) is in the buffer.
-    Line,
+    Ended,
     /// The last line, without a delimiter, is in the buffer.
     Last,
     /// Nothing more.
@@ -274,7 +274,7 @@ fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>, delimiter: Option<u
         if found {
             return Ok(match skipped {
                 Some(len) => Line::TooLong(len),
-                None => Line::Line,
+                None => Line::Ended,
             });
         }
     }
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn lines_are_split_at_newlines_whatever_the_buffer() {
         for capacity in [1, 3, 64] {
-            assert_eq!(lines(b"a\nbc\n\nd", capacity), [Line::Line, Line::Line, Line::Line, Line::Last]);
+            assert_eq!(lines(b"a\nbc\n\nd", capacity), [Line::Ended, Line::Ended, Line::Ended, Line::Last]);
         }
     }
 
@@ -312,7 +312,7 @@ mod tests {
         let mut buffer = Vec::new();
         assert_eq!(read_line(&mut reader, &mut buffer, Some(b'\n')).unwrap(), Line::TooLong(MAX_LINE_BYTES + 10));
         assert!(buffer.capacity() <= MAX_LINE_BYTES + 4096, "the long line was not kept");
-        assert_eq!(read_line(&mut reader, &mut buffer, Some(b'\n')).unwrap(), Line::Line);
+        assert_eq!(read_line(&mut reader, &mut buffer, Some(b'\n')).unwrap(), Line::Ended);
         assert_eq!(buffer, b"{}");
     }
 

@@ -118,7 +118,9 @@ fn spawn_syncer(file: File, dirty: Arc<AtomicBool>) -> (Sender<()>, JoinHandle<(
     let handle = std::thread::spawn(move || {
         loop {
             let last = matches!(stopped.recv_timeout(SYNC_EVERY), Err(RecvTimeoutError::Disconnected));
-            if dirty.swap(false, Ordering::AcqRel) && let Err(error) = file.sync_data() {
+            if dirty.swap(false, Ordering::AcqRel)
+                && let Err(error) = file.sync_data()
+            {
                 eprintln!("error: cannot sync the journal: {error}");
             }
             if last {
@@ -181,7 +183,12 @@ mod tests {
         journal.record("c", Outcome::Refused, "f:3", Some(400)).unwrap();
         journal.record("d", Outcome::AlreadyDelivered, "f:4", Some(409)).unwrap();
         journal.finish().unwrap();
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(br#"{"referenceId":"e","outc"#).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(br#"{"referenceId":"e","outc"#)
+            .unwrap();
 
         let (mut journal, settled) = Journal::open(&path).unwrap();
         assert!(settled.resumed);

@@ -138,7 +138,8 @@ fn check_paths(args: &SendArgs) -> Result<(), String> {
     let outputs = [("--failed", &args.failed), ("--journal", &args.journal)];
     for (flag, output) in outputs {
         let Some(output) = output else { continue };
-        if let Some(input) = args.paths.iter().find(|input| *input == output || crate::files::same_file(input, output)) {
+        if let Some(input) = args.paths.iter().find(|input| *input == output || crate::files::same_file(input, output))
+        {
             return Err(format!(
                 "{flag} `{output}` is the input `{input}`: it would be overwritten; write it to another file"
             ));
@@ -160,7 +161,7 @@ fn input_bytes(paths: &[String]) -> Option<u64> {
 /// What the reader thread hands over besides the envelopes to send.
 enum Read {
     /// An event that is not sent: invalid, or settled by an earlier run.
-    NotSent(Item),
+    NotSent(Box<Item>),
     /// A file that held no events.
     Empty(String),
     /// An input that could not be read to its end.
@@ -225,7 +226,7 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
                 None => sending = false,
             },
             read = others_rx.recv(), if reading => match read {
-                Some(Read::NotSent(item)) => reporter.not_sent(item),
+                Some(Read::NotSent(item)) => reporter.not_sent(*item),
                 Some(Read::Empty(file)) => {
                     reporter.flush();
                     eprintln!("error: `{file}` holds no events");
@@ -255,7 +256,8 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
     drop(outcomes);
     drop(others_rx);
     let _ = reader.join();
-    let unsettled: Vec<Event> = pending.lock().map(|mut pending| pending.drain().map(|(_, e)| e).collect()).unwrap_or_default();
+    let unsettled: Vec<Event> =
+        pending.lock().map(|mut pending| pending.drain().map(|(_, e)| e).collect()).unwrap_or_default();
     reporter.finish(unsettled, &client, started.elapsed(), args.sandbox, signals.code(), bad_input)
 }
 
@@ -263,7 +265,9 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
 fn sent(reporter: &mut Reporter, event: Event, outcome: &BulkOutcome) {
     let mut kind = Outcome::of(&outcome.result);
     // Resuming: a 409 on the first attempt is an event the interrupted run delivered.
-    if kind == Outcome::Refused && reporter.resumed() && outcome.result.as_ref().err().and_then(|e| e.status()) == Some(409)
+    if kind == Outcome::Refused
+        && reporter.resumed()
+        && outcome.result.as_ref().err().and_then(|e| e.status()) == Some(409)
     {
         kind = Outcome::AlreadyDelivered;
     }
@@ -294,9 +298,10 @@ fn read_inputs(
                     break;
                 }
             };
-            let settled_before = item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
+            let settled_before =
+                item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
             if !item.is_valid() || settled_before {
-                if others.blocking_send(Read::NotSent(item)).is_err() {
+                if others.blocking_send(Read::NotSent(Box::new(item))).is_err() {
                     return;
                 }
                 continue;

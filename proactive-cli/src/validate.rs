@@ -151,7 +151,9 @@ fn render(item: &Item, format: Format, quiet: bool, out: &mut Rendered) {
     // Writing to a Vec cannot fail.
     let _ = match format {
         Format::Text if report.is_clean() => writeln!(text, "{}: ok", Location(item)),
-        Format::Text => report.problems().iter().try_for_each(|problem| writeln!(text, "{}: {problem}", Location(item))),
+        Format::Text => {
+            report.problems().iter().try_for_each(|problem| writeln!(text, "{}: {problem}", Location(item)))
+        }
         Format::Json => {
             let problems = |severity| {
                 report
@@ -168,7 +170,9 @@ fn render(item: &Item, format: Format, quiet: bool, out: &mut Rendered) {
                 errors: problems(Severity::Error),
                 warnings: problems(Severity::Warning),
             };
-            serde_json::to_writer(&mut *text, &entry).map_err(std::io::Error::other).and_then(|()| text.write_all(b"\n"))
+            serde_json::to_writer(&mut *text, &entry)
+                .map_err(std::io::Error::other)
+                .and_then(|()| text.write_all(b"\n"))
         }
     };
 }

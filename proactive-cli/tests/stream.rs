@@ -216,7 +216,8 @@ fn a_failed_file_replaces_the_old_one_only_when_complete() {
     let events = write_events(dir.path(), 2);
     let failed = dir.path().join("failed.jsonl");
     std::fs::write(&failed, "old\n").unwrap();
-    let (code, _, stderr) = output(&["send", "--sandbox", "--failed", failed.to_str().unwrap(), events.to_str().unwrap()]);
+    let (code, _, stderr) =
+        output(&["send", "--sandbox", "--failed", failed.to_str().unwrap(), events.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(std::fs::read_to_string(&failed).unwrap(), "", "every event was delivered");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -276,7 +277,10 @@ fn broken_lines_get_their_own_clear_error_and_the_rest_is_read() {
     text.extend_from_slice(&broken);
     text.extend_from_slice(b"\n");
     // Line 3: the same key twice.
-    text.extend_from_slice(good.replacen(r#""localizedAttributes":[]"#, r#""localizedAttributes":[],"localizedAttributes":[]"#, 1).as_bytes());
+    text.extend_from_slice(
+        good.replacen(r#""localizedAttributes":[]"#, r#""localizedAttributes":[],"localizedAttributes":[]"#, 1)
+            .as_bytes(),
+    );
     text.extend_from_slice(b"\n");
     // Line 4: a 2 MB event; line 5: a bit over the body limit; line 6: a huge bad value.
     let mut huge = envelope("huge");

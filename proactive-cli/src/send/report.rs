@@ -109,10 +109,9 @@ impl Reporter {
         input_bytes: Option<u64>,
     ) -> Result<Self, String> {
         let failed = match &args.failed {
-            Some(path) => Some((
-                path.clone(),
-                Replacement::new(path).map_err(|error| format!("cannot write `{path}`: {error}"))?,
-            )),
+            Some(path) => {
+                Some((path.clone(), Replacement::new(path).map_err(|error| format!("cannot write `{path}`: {error}"))?))
+            }
             None => None,
         };
         let progress = (args.format == Format::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -201,7 +200,11 @@ impl Reporter {
         }
         self.summary.add(Outcome::Invalid, 0);
         let problems: Vec<String> = item.parsed.report.errors().map(ToString::to_string).collect();
-        self.write_failed(&source, serde_json::json!({"stage": "validation", "problems": problems}), item.text.as_deref());
+        self.write_failed(
+            &source,
+            serde_json::json!({"stage": "validation", "problems": problems}),
+            item.text.as_deref(),
+        );
         self.write(&Line {
             source: &source,
             outcome: Outcome::Invalid.as_str(),
@@ -216,7 +219,8 @@ impl Reporter {
 
     /// The one function that writes an outcome line.
     fn write(&mut self, line: &Line<'_>) {
-        let delivered = line.outcome == Outcome::Accepted.as_str() || line.outcome == Outcome::AlreadyDelivered.as_str();
+        let delivered =
+            line.outcome == Outcome::Accepted.as_str() || line.outcome == Outcome::AlreadyDelivered.as_str();
         if self.quiet && (delivered || line.outcome == "skipped") {
             return;
         }
@@ -426,7 +430,8 @@ impl Progress {
             None => (indicatif::ProgressBar::new_spinner(), "{spinner} {msg}"),
         };
         bar.set_style(
-            indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
         Self { bar, started: Instant::now(), done: 0 }

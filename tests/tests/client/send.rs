@@ -225,7 +225,11 @@ async fn an_envelope_over_the_body_limit_is_refused_without_a_request() {
     let client = server.client().build().unwrap();
     let mut huge = envelope("too-big");
     let key = proactive_core::schemas::AttributeKey::new("notes").unwrap();
-    huge.localized_attributes.insert_key(proactive_core::Locale::en_us(), key, "x".repeat(proactive_core::MAX_BODY_BYTES));
+    huge.localized_attributes.insert_key(
+        proactive_core::Locale::en_us(),
+        key,
+        "x".repeat(proactive_core::MAX_BODY_BYTES),
+    );
     let error = client.send(&huge).await.unwrap_err();
     let SendError::Invalid(invalid) = &error else { panic!("{error:?}") };
     assert!(invalid.errors().any(|p| p.rule == proactive_core::Rule::BodySize), "{}", invalid.report());
