@@ -156,7 +156,7 @@ impl Input {
                 }
             };
             let bytes = if self.line == 1 && bytes.starts_with(BOM) {
-                eprintln!("warning: `{}` starts with a UTF-8 byte order mark; skipped it", self.file);
+                warning!("`{}` starts with a UTF-8 byte order mark; skipped it", self.file);
                 &bytes[BOM.len()..]
             } else {
                 bytes

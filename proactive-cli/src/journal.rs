@@ -121,7 +121,7 @@ fn spawn_syncer(file: File, dirty: Arc<AtomicBool>) -> (Sender<()>, JoinHandle<(
             if dirty.swap(false, Ordering::AcqRel)
                 && let Err(error) = file.sync_data()
             {
-                eprintln!("error: cannot sync the journal: {error}");
+                error!("cannot sync the journal: {error}");
             }
             if last {
                 return;
@@ -156,7 +156,7 @@ fn read(file: &File, path: &str) -> io::Result<Settled> {
             // A record cut off by a kill (the next run starts a new line after it): its event is sent again.
             Err(_) if !complete || line.starts_with(r#"{"referenceId":"#) => {
                 settled.resumed = true;
-                eprintln!("warning: {path}:{number}: a record cut off by an interruption; its event is sent again");
+                warning!("{path}:{number}: a record cut off by an interruption; its event is sent again");
             }
             Err(error) => {
                 return Err(io::Error::new(

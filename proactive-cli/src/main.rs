@@ -13,16 +13,20 @@ macro_rules! out {
             if error.kind() == std::io::ErrorKind::BrokenPipe {
                 std::process::exit(0);
             }
-            eprintln!("error: cannot write to standard output: {error}");
+            eprintln!("{} cannot write to standard output: {error}", $crate::color::Prefix::error($crate::color::Stream::Stderr));
             std::process::exit(2);
         }
     }};
 }
 
+#[macro_use]
+mod color;
 mod files;
+mod hints;
 mod input;
 mod journal;
 mod output;
+mod secret;
 mod send;
 mod validate;
 
@@ -34,24 +38,43 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use proactive_core::schemas::EventName;
 
 /// Validate, preview and send Alexa Proactive Events.
 #[derive(Parser)]
-#[command(name = "proactive", version, about, long_about = None)]
+#[command(name = "proactive", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
+    /// When to colour the `error:` and `warning:` prefixes (auto: on a terminal, unless NO_COLOR is set).
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value_t = clap::ColorChoice::Auto,
+        display_order = 900
+    )]
+    color: clap::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
+
+/// The exit codes, as `--help` lists them.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  everything was valid (validate, preview) or delivered (send)
+  1  some event was invalid or not delivered
+  2  usage or I/O error (bad flag, unreadable file, unknown name, no credentials)
+  130, 143  send was interrupted by Ctrl-C (SIGINT) or SIGTERM";
 
 #[derive(Subcommand)]
 enum Command {
     /// Check envelopes (JSON files, or JSONL with one per line) against Amazon's rules.
     ///
-    /// Input is read as a stream, a line at a time (a line over the 1 MiB body
-    /// limit plus 64 KiB is reported and skipped), and results are printed in input order. A total
+    /// Input is read as a stream, a line at a time (a line over the 1 MiB body limit plus
+    /// 64 KiB is reported and skipped), and results are printed in input order. A total
     /// line ends the run.
+    #[command(after_help = EXIT_CODES)]
     Validate {
         /// Output format: text lines, or one JSON array with an object per event.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -64,6 +87,7 @@ enum Command {
         paths: Vec<String>,
     },
     /// Show the sentence Alexa is expected to speak, per locale.
+    #[command(after_help = EXIT_CODES)]
     Preview {
         /// Only this locale (default: every locale of the event).
         #[arg(long)]
@@ -72,14 +96,15 @@ enum Command {
         path: String,
     },
     /// Validate, preview and send envelopes to Amazon (or to an embedded sandbox).
+    #[command(after_help = EXIT_CODES)]
     Send(send::SendArgs),
     /// Print the skill.json fragment for the events a skill publishes, or merge it into skill.json.
     Manifest {
         /// An event the skill publishes, such as `AMAZON.OrderStatus.Updated` (repeatable).
         #[arg(long = "event", value_name = "NAME", required = true)]
         events: Vec<String>,
-        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL
-        /// (when merging, defaults to the one already in skill.json).
+        /// Where Alexa sends subscription changes: a Lambda ARN or an https URL.
+        /// Required, unless --merge finds one in skill.json to keep.
         #[arg(long)]
         endpoint: Option<String>,
         /// Merge into this skill.json, keeping every other key, their order and numbers as they
@@ -94,12 +119,19 @@ enum Command {
     },
     /// Run the offline sandbox until interrupted, printing each request it answers.
     Sandbox {
-        /// The loopback port to listen on (default: a free one).
+        /// The loopback port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// The fraction (0 to 1) of event requests to fail with 500/503 or a closed connection.
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,
+    },
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    ///
+    /// For example, for bash: `proactive completions bash > ~/.local/share/bash-completion/completions/proactive`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -120,7 +152,11 @@ const INVALID: u8 = 1;
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap prints help and usage errors itself, before `--color` is parsed: tell it first.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut matches = Cli::command().color(color::from_args(&args)).get_matches_from(args);
+    let cli = Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit());
+    color::init(cli.color);
     let code = match cli.command {
         Command::Validate { format, quiet, paths } => validate::validate(format, quiet, &paths),
         Command::Preview { locale, path } => validate::preview(locale.as_deref(), &path),
@@ -128,6 +164,7 @@ fn main() -> ExitCode {
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
         Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
+        Command::Completions { shell } => completions(shell),
     };
     ExitCode::from(code)
 }
@@ -135,10 +172,19 @@ fn main() -> ExitCode {
 fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u8 {
     use proactive_core::manifest::{EventsEndpoint, EventsManifest};
 
+    // The names first: a typo is worth knowing before the endpoint is asked for.
+    let (names, unknown): (Vec<_>, Vec<_>) = events.iter().map(|name| hints::event_name(name)).partition(Result::is_ok);
+    if !unknown.is_empty() {
+        for message in unknown.into_iter().filter_map(Result::err) {
+            error!("{message}");
+        }
+        return USAGE;
+    }
+    let names: Vec<EventName> = names.into_iter().filter_map(Result::ok).collect();
     let existing = match merge.map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
         Ok(text) => text,
         Err((path, error)) => {
-            eprintln!("error: cannot read `{path}`: {error}");
+            error!("cannot read `{path}`: {error}");
             return USAGE;
         }
     };
@@ -148,26 +194,20 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
         value.pointer("/manifest/events/endpoint/uri")?.as_str().map(str::to_owned)
     });
     let Some(uri) = endpoint.map(str::to_owned).or(current_uri) else {
-        eprintln!("error: an events endpoint is required: pass --endpoint with a Lambda ARN or an https:// URL");
+        error!(
+            "an events endpoint is required: pass --endpoint with a Lambda ARN or an https:// URL{}",
+            if merge.is_some() { " (the skill.json has none to keep)" } else { "" }
+        );
         return USAGE;
     };
     let endpoint = match EventsEndpoint::new(&uri) {
         Ok(endpoint) => endpoint,
         Err(error) => {
-            eprintln!("error: {error}");
+            error!("{error}");
             return USAGE;
         }
     };
-    let mut manifest = EventsManifest::new(endpoint);
-    for name in events {
-        manifest = match manifest.publish_name(name) {
-            Ok(manifest) => manifest,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return USAGE;
-            }
-        };
-    }
+    let manifest = names.into_iter().fold(EventsManifest::new(endpoint), EventsManifest::publish);
     match (merge, existing) {
         (Some(path), Some(text)) => match manifest.merge_json(&text) {
             // Already merged (whatever its formatting): the file is left untouched.
@@ -181,12 +221,12 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
                     OK
                 }
                 Err(error) => {
-                    eprintln!("error: cannot write `{path}`: {error}");
+                    error!("cannot write `{path}`: {error}");
                     USAGE
                 }
             },
             Err(error) => {
-                eprintln!("error: {path}: {error}");
+                error!("{path}: {error}");
                 USAGE
             }
         },
@@ -196,7 +236,7 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
                 OK
             }
             Err(error) => {
-                eprintln!("error: {error}");
+                error!("{error}");
                 USAGE
             }
         },
@@ -218,10 +258,10 @@ fn schema(name: Option<&str>) -> u8 {
         }
         return OK;
     };
-    let event: EventName = match name.parse() {
+    let event = match hints::event_name(name) {
         Ok(event) => event,
-        Err(error) => {
-            eprintln!("error: {error}");
+        Err(message) => {
+            error!("{message}");
             return USAGE;
         }
     };
@@ -231,7 +271,7 @@ fn schema(name: Option<&str>) -> u8 {
 
 fn sandbox(port: u16, fail_rate: f64) -> u8 {
     if !(0.0..=1.0).contains(&fail_rate) {
-        eprintln!("error: --fail-rate must be between 0 and 1");
+        error!("--fail-rate must be between 0 and 1");
         return USAGE;
     }
     let Some(runtime) = runtime() else { return USAGE };
@@ -242,7 +282,7 @@ fn sandbox(port: u16, fail_rate: f64) -> u8 {
         let sandbox = match proactive_sandbox::Sandbox::bind(config, port).await {
             Ok(sandbox) => sandbox,
             Err(error) => {
-                eprintln!("error: cannot listen on port {port}: {error}");
+                error!("cannot listen on port {port}: {error}");
                 return USAGE;
             }
         };
@@ -263,8 +303,16 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => Some(runtime),
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            error!("cannot start the async runtime: {error}");
             None
         }
     }
+}
+
+/// Writes the completion script for `shell` to standard output.
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "proactive", &mut script);
+    out!("{}", String::from_utf8_lossy(&script).trim_end());
+    OK
 }

@@ -44,7 +44,7 @@ fn check(result: io::Result<()>) {
         if error.kind() == io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!("error: cannot write to standard output: {error}");
+        error!("cannot write to standard output: {error}");
         std::process::exit(2);
     }
 }

@@ -43,8 +43,12 @@ pub(crate) struct SendArgs {
     #[arg(long)]
     client_id: Option<String>,
     /// The skill's Alexa Skill Messaging client secret [env: ALEXA_CLIENT_SECRET].
-    #[arg(long)]
+    /// Visible to other users of the machine (`ps`, /proc): prefer --client-secret-file or the variable.
+    #[arg(long, value_name = "SECRET", conflicts_with = "client_secret_file")]
     client_secret: Option<String>,
+    /// Read the client secret from this file (`-`: from standard input), out of other users' sight.
+    #[arg(long, value_name = "PATH")]
+    client_secret_file: Option<String>,
     /// The region of the users: na, eu or fe.
     #[arg(long, default_value = "na")]
     region: Region,
@@ -94,11 +98,11 @@ const GRACE: Duration = Duration::from_secs(10);
 
 pub(crate) fn run(args: SendArgs) -> u8 {
     if !(0.0..=1.0).contains(&args.sandbox_fail_rate) {
-        eprintln!("error: --sandbox-fail-rate must be between 0 and 1");
+        error!("--sandbox-fail-rate must be between 0 and 1");
         return USAGE;
     }
     if let Err(message) = check_paths(&args) {
-        eprintln!("error: {message}");
+        error!("{message}");
         return USAGE;
     }
     let mut inputs = Vec::with_capacity(args.paths.len());
@@ -106,7 +110,7 @@ pub(crate) fn run(args: SendArgs) -> u8 {
         match Input::open(path) {
             Ok(input) => inputs.push(input),
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 return USAGE;
             }
         }
@@ -115,14 +119,14 @@ pub(crate) fn run(args: SendArgs) -> u8 {
         Ok(Some((journal, settled))) => (Some(journal), settled),
         Ok(None) => (None, Settled::default()),
         Err(message) => {
-            eprintln!("error: {message}");
+            error!("{message}");
             return USAGE;
         }
     };
     let reporter = match Reporter::new(&args, journal, settled.resumed, input_bytes(&args.paths)) {
         Ok(reporter) => reporter,
         Err(message) => {
-            eprintln!("error: {message}");
+            error!("{message}");
             return USAGE;
         }
     };
@@ -179,7 +183,7 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
         match Sandbox::start_with(config).await {
             Ok(sandbox) => Some(sandbox),
             Err(error) => {
-                eprintln!("error: cannot start the sandbox: {error}");
+                error!("cannot start the sandbox: {error}");
                 return USAGE;
             }
         }
@@ -189,7 +193,7 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
     let client = match client(args, sandbox.as_ref()) {
         Ok(client) => client,
         Err(message) => {
-            eprintln!("error: {message}");
+            error!("{message}");
             return USAGE;
         }
     };
@@ -229,11 +233,11 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
                 Some(Read::NotSent(item)) => reporter.not_sent(*item),
                 Some(Read::Empty(file)) => {
                     reporter.flush();
-                    eprintln!("error: `{file}` holds no events");
+                    error!("`{file}` holds no events");
                 }
                 Some(Read::Error(message)) => {
                     reporter.flush();
-                    eprintln!("error: {message}");
+                    error!("{message}");
                     bad_input = true;
                 }
                 None => reading = false,
@@ -383,9 +387,10 @@ fn client(args: &SendArgs, sandbox: Option<&Sandbox>) -> Result<Client, String> 
             .token_url(sandbox.token_url()),
         None => {
             let id = args.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
-            let secret = args.client_secret.clone().or_else(|| std::env::var("ALEXA_CLIENT_SECRET").ok());
+            let secret =
+                crate::secret::resolve(args.client_secret.as_deref(), args.client_secret_file.as_deref(), &args.paths)?;
             let (Some(id), Some(secret)) = (id, secret) else {
-                return Err("credentials are required: pass --client-id and --client-secret, or set \
+                return Err("credentials are required: pass --client-id and --client-secret-file, or set \
                             ALEXA_CLIENT_ID and ALEXA_CLIENT_SECRET (the Alexa Skill Messaging credentials \
                             from the skill's Permissions page); or use --sandbox"
                     .to_owned());

@@ -66,7 +66,7 @@ pub(crate) fn validate(format: Format, quiet: bool, paths: &[String]) -> u8 {
             let mut input = match Input::open(path) {
                 Ok(input) => input,
                 Err(message) => {
-                    eprintln!("error: {message}");
+                    error!("{message}");
                     status = USAGE;
                     continue;
                 }
@@ -95,7 +95,7 @@ pub(crate) fn validate(format: Format, quiet: bool, paths: &[String]) -> u8 {
                     seq += 1;
                 }
                 if let Some(message) = error {
-                    eprintln!("error: {message}");
+                    error!("{message}");
                     status = USAGE;
                 }
                 if last {
@@ -103,7 +103,7 @@ pub(crate) fn validate(format: Format, quiet: bool, paths: &[String]) -> u8 {
                 }
             }
             if input.items == 0 && status != USAGE {
-                eprintln!("error: `{}` holds no events", input.file());
+                error!("`{}` holds no events", input.file());
                 status = status.max(INVALID);
             }
         }
@@ -152,7 +152,11 @@ fn render(item: &Item, format: Format, quiet: bool, out: &mut Rendered) {
     let _ = match format {
         Format::Text if report.is_clean() => writeln!(text, "{}: ok", Location(item)),
         Format::Text => {
-            report.problems().iter().try_for_each(|problem| writeln!(text, "{}: {problem}", Location(item)))
+            let location = Location(item);
+            report
+                .problems()
+                .iter()
+                .try_for_each(|problem| writeln!(text, "{location}: {}", crate::color::problem(problem)))
         }
         Format::Json => {
             let problems = |severity| {
@@ -253,17 +257,17 @@ fn write_in_order(done: &Receiver<Rendered>, slots: &Receiver<()>, format: Forma
 
 /// `proactive preview`.
 pub(crate) fn preview(locale: Option<&str>, path: &str) -> u8 {
-    let locale = match locale.map(Locale::new).transpose() {
+    let locale = match locale.map(crate::hints::locale).transpose() {
         Ok(locale) => locale,
         Err(error) => {
-            eprintln!("error: {error}");
+            error!("{error}");
             return USAGE;
         }
     };
     let mut input = match Input::open(path) {
         Ok(input) => input,
         Err(message) => {
-            eprintln!("error: {message}");
+            error!("{message}");
             return USAGE;
         }
     };
@@ -274,7 +278,7 @@ pub(crate) fn preview(locale: Option<&str>, path: &str) -> u8 {
             Ok(Some(item)) => item,
             Ok(None) => break,
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 status = USAGE;
                 break;
             }
@@ -282,7 +286,7 @@ pub(crate) fn preview(locale: Option<&str>, path: &str) -> u8 {
         status = status.max(preview_one(&item, locale.as_ref(), &mut out));
     }
     if input.items == 0 && status == OK {
-        eprintln!("error: `{path}` holds no events");
+        error!("`{path}` holds no events");
         status = INVALID;
     }
     out.flush();
@@ -306,6 +310,12 @@ fn preview_one(item: &Item, locale: Option<&Locale>, out: &mut Stdout) -> u8 {
         out.flush();
         eprintln!("{}: Amazon would refuse this event:\n{}", item.location(), item.parsed.report);
         status = INVALID;
+    }
+    if let Some(locale) = locale
+        && let Some(warning) = crate::hints::missing_locale(envelope, locale)
+    {
+        out.flush();
+        warning!("{}: {warning}", item.location());
     }
     out.line(format_args!("{} ({}):", item.location(), envelope.event.name()));
     let previews = match locale {

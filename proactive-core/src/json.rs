@@ -215,15 +215,7 @@ impl Reader<'_> {
             Some(Value::String(name)) => match name.parse::<EventName>() {
                 Ok(name) => Some(name),
                 Err(_) => {
-                    let names = EventName::ALL.map(EventName::as_str);
-                    // Every name shares `AMAZON.`; compare what tells them apart.
-                    let strip = |n: &str| n.strip_prefix("AMAZON.").unwrap_or(n).to_owned();
-                    let stripped = names.map(strip);
-                    let close = crate::suggest::closest(&strip(&name), stripped.iter().map(String::as_str));
-                    let hint = match close {
-                        Some(close) => format!("did you mean `AMAZON.{close}`?"),
-                        None => format!("Amazon's schemas are {}", names.join(", ")),
-                    };
+                    let hint = crate::suggest::event_name_hint(&name);
                     self.report.error(
                         Rule::UnknownEventName,
                         "event.name",

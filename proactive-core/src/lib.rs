@@ -80,7 +80,7 @@ mod region;
 mod report;
 mod strict;
 pub mod subscription;
-mod suggest;
+pub mod suggest;
 mod validate;
 
 pub use chrono;

@@ -151,7 +151,7 @@ impl Reporter {
         if let Some(journal) = &mut self.journal
             && let Err(error) = journal.record(&event.reference_id, outcome, &source, status)
         {
-            eprintln!("error: cannot write to the journal: {error}");
+            error!("cannot write to the journal: {error}");
         }
         if let Err(error) = result
             && !outcome.is_delivered()
@@ -269,7 +269,7 @@ impl Reporter {
         );
         // One write per line: a kill leaves no half line.
         if let Err(error) = file.file().write_all(line.as_bytes()) {
-            eprintln!("error: cannot write to the --failed file: {error}");
+            error!("cannot write to the --failed file: {error}");
         }
         self.failed_lines += 1;
     }
@@ -327,13 +327,13 @@ impl Reporter {
         if let Some(journal) = self.journal.take()
             && let Err(error) = journal.finish()
         {
-            eprintln!("error: cannot sync the journal: {error}");
+            error!("cannot sync the journal: {error}");
         }
         let failed_path = match self.failed.take() {
             Some((path, file)) => match file.commit() {
                 Ok(()) => Some(path),
                 Err(error) => {
-                    eprintln!("error: cannot write `{path}`: {error}");
+                    error!("cannot write `{path}`: {error}");
                     None
                 }
             },
@@ -351,7 +351,7 @@ impl Reporter {
         if let Some(code) = signal {
             code
         } else if summary.total() + self.skipped == 0 {
-            eprintln!("error: no events in the input");
+            error!("no events in the input");
             USAGE
         } else if bad_input {
             USAGE
