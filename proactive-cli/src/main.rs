@@ -96,6 +96,16 @@ enum Command {
         path: String,
     },
     /// Validate, preview and send envelopes to Amazon (or to an embedded sandbox).
+    ///
+    /// Each event gets one outcome: accepted (Amazon took it), already delivered (a 409 after an
+    /// earlier attempt or an interrupted run: it got through before), invalid (refused before
+    /// sending), refused (Amazon said no), failed (never got an answer that settles it; sending it
+    /// again later may work).
+    ///
+    /// Events are read and sent as a stream; their lines are printed as they complete, not in
+    /// input order. Ctrl-C (or SIGTERM) stops taking new events, lets those in flight finish (up to
+    /// 10 s; a second Ctrl-C stops waiting), writes --failed and the journal, prints the summary,
+    /// and exits 130 (143 for SIGTERM).
     #[command(after_help = EXIT_CODES)]
     Send(send::SendArgs),
     /// Print the skill.json fragment for the events a skill publishes, or merge it into skill.json.
@@ -140,13 +150,13 @@ enum Command {
 enum Format {
     /// Lines for a person.
     Text,
-    /// One JSON document for a program.
+    /// JSON for a program: one document (validate) or one object per line (send).
     Json,
 }
 
 /// Exit status: everything fine.
 const OK: u8 = 0;
-/// Exit status: some event is invalid or was not accepted.
+/// Exit status: some event is invalid or was not delivered.
 const INVALID: u8 = 1;
 /// Exit status: usage or I/O error.
 const USAGE: u8 = 2;

@@ -27,14 +27,6 @@ use report::{Event, Reporter};
 
 /// Every option of `proactive send`.
 #[derive(clap::Args)]
-#[command(after_help = "\
-Outcomes, one per event: accepted (Amazon took it), already delivered (409 after an earlier attempt or an
-interrupted run: it got through before), invalid (refused before sending), refused (Amazon said no),
-failed (never got an answer that settles it; sending it again later may work).
-
-Events are read and sent as a stream; their lines are printed as they complete, not in input order.
-Ctrl-C (or SIGTERM) stops taking new events, lets those in flight finish (up to 10 s), writes the
---failed file and the journal, prints the summary, and exits with 130 (143 for SIGTERM).")]
 pub(crate) struct SendArgs {
     /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
     #[arg(required = true)]
