@@ -56,18 +56,19 @@ impl Item {
         self.parsed.envelope.is_some() && !self.parsed.report.has_errors()
     }
 
-    fn new(file: &Arc<str>, line: Option<usize>, text: &str) -> Self {
-        let (text, mut parsed) = match failed_line(text) {
-            Some(envelope) => (envelope, parse_str(envelope)),
-            None => (text, parse_str(text)),
+    /// Parses `text`; keeps it (for `--failed`) when `keep` says so.
+    fn new(file: &Arc<str>, line: Option<usize>, text: String, keep: bool) -> Self {
+        let (mut parsed, len, kept) = match failed_line(&text) {
+            Some(envelope) => (parse_str(envelope), envelope.len(), keep.then(|| envelope.into())),
+            None => (parse_str(&text), text.len(), keep.then(|| text.into_boxed_str())),
         };
         if let Some(envelope) = &parsed.envelope
-            && text.len() > MAX_BODY_BYTES / 2
+            && len > MAX_BODY_BYTES / 2
         {
             // Only a large input can make a large body: serialize to know exactly.
             parsed.report.check_body_size(envelope.to_vec().len());
         }
-        Self { file: Arc::clone(file), line, text: Some(text.into()), parsed }
+        Self { file: Arc::clone(file), line, text: kept, parsed }
     }
 
     /// An item that could not even be parsed: `message` says why.
@@ -130,7 +131,7 @@ impl Input {
 
     /// The next item, `Ok(None)` at the end, or an I/O error as a message.
     pub(crate) fn next_item(&mut self) -> Result<Option<Item>, String> {
-        Ok(self.next_raw()?.map(Raw::parse))
+        Ok(self.next_raw()?.map(|raw| raw.parse(true)))
     }
 
     /// The next line (or file) as read, not parsed yet: parsing can happen on
@@ -185,8 +186,8 @@ enum Content {
 }
 
 impl Raw {
-    /// Parses and validates the envelope.
-    pub(crate) fn parse(self) -> Item {
+    /// Parses and validates the envelope; [`Item::text`] is kept when `keep_text` says so.
+    pub(crate) fn parse(self, keep_text: bool) -> Item {
         let Self { file, line, content } = self;
         let what = if line.is_some() { "line" } else { "file" };
         let bytes = match content {
@@ -203,13 +204,13 @@ impl Raw {
                 );
             }
         };
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => Item::new(&file, line, text),
+        match String::from_utf8(bytes) {
+            Ok(text) => Item::new(&file, line, text, keep_text),
             Err(error) => Item::unreadable(
                 &file,
                 line,
                 Rule::Json,
-                format!("invalid UTF-8 at byte {} of the {what}; JSON must be UTF-8", error.valid_up_to()),
+                format!("invalid UTF-8 at byte {} of the {what}; JSON must be UTF-8", error.utf8_error().valid_up_to()),
             ),
         }
     }

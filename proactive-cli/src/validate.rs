@@ -123,7 +123,7 @@ fn render_batches(work: &Mutex<Receiver<(u64, Vec<Raw>)>>, done: &SyncSender<Ren
         let Ok(Ok((seq, batch))) = next else { return };
         let mut rendered = Rendered { seq, text: Vec::with_capacity(batch.len() * 64), totals: Totals::default() };
         for raw in batch {
-            render(&raw.parse(), format, quiet, &mut rendered);
+            render(&raw.parse(false), format, quiet, &mut rendered);
         }
         if done.send(rendered).is_err() {
             return;

@@ -273,7 +273,7 @@ impl Reader<'_> {
             self.report.error(Rule::InvalidValue, at, format!("expected an object, found {}", kind(&value)));
             return Value::Null;
         };
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(input.len());
         let mut pending: Vec<(String, Value)> = input.into_iter().collect();
         // A field that untyped JSON may carry one level too deep (the seed's
         // `invite.inviter.relationshipToInvitee`) is pulled up to its place.
@@ -302,6 +302,7 @@ impl Reader<'_> {
                 }
             }
         }
+        let mut path = format!("{at}.");
         for (key, value) in pending {
             let field = match fields.iter().find(|f| f.name == key) {
                 Some(field) => field,
@@ -336,7 +337,9 @@ impl Reader<'_> {
                     }
                 },
             };
-            let path = format!("{at}.{}", field.name);
+            // One buffer for every field's path: `at.` then the name.
+            path.truncate(at.len() + 1);
+            path.push_str(field.name);
             let normalized = self.field(value, field, &path, facts);
             out.insert(field.name.to_owned(), normalized);
         }

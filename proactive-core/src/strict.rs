@@ -73,7 +73,8 @@ impl<'de> Visitor<'de> for Strict {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
+        // Envelope objects are small: room for a few keys saves regrowing (and rehashing).
+        let mut object = Map::with_capacity(4);
         while let Some(key) = map.next_key::<String>()? {
             match object.entry(key) {
                 serde_json::map::Entry::Occupied(entry) => {
