@@ -87,6 +87,8 @@ pub(crate) struct SendArgs {
 const QUEUED: usize = 256;
 /// How long in-flight events may take to finish after Ctrl-C.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long the reader thread gets to notice the end of the run.
+const READER_WAIT: Duration = Duration::from_secs(1);
 
 pub(crate) fn run(args: SendArgs) -> u8 {
     if !(0.0..=1.0).contains(&args.sandbox_fail_rate) {
@@ -251,7 +253,12 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
     stop.store(true, Ordering::Release);
     drop(outcomes);
     drop(others_rx);
-    let _ = reader.join();
+    // The reader ends at once unless it waits on the input itself (a terminal on
+    // standard input): then it is left behind, and ends with the process.
+    let waited = Instant::now();
+    while !reader.is_finished() && waited.elapsed() < READER_WAIT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let unsettled: Vec<Event> =
         pending.lock().map(|mut pending| pending.drain().map(|(_, e)| e).collect()).unwrap_or_default();
     reporter.finish(unsettled, &client, started.elapsed(), args.sandbox, signals.code(), bad_input)
