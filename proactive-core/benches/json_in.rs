@@ -10,28 +10,21 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use proactive_core::schemas::{AnyEvent, EventName};
-use proactive_core::{Audience, Envelope, Locale, LocalizedAttributes, ReferenceId};
+use proactive_core::schemas::EventName;
+use proactive_core::{Audience, Envelope, ReferenceId};
+
+mod cases;
 
 /// Each schema's first example as the exact JSON an envelope file holds.
 fn cases() -> Vec<(EventName, Vec<u8>)> {
-    EventName::ALL
-        .iter()
-        .map(|&name| {
-            let text = name.schema().examples[0];
-            let payload: serde_json::Value = serde_json::from_str(text).expect("examples are JSON");
-            let event: AnyEvent =
-                serde_json::from_value(serde_json::json!({"name": name.as_str(), "payload": payload}))
-                    .expect("examples fit their schema");
-            let mut localized = LocalizedAttributes::new();
-            for key in text.split("localizedattribute:").skip(1).filter_map(|s| s.split('"').next()) {
-                localized.insert(Locale::en_us(), key, format!("{key} text")).expect("example keys are valid");
-            }
-            let envelope = Envelope::builder(&event, Audience::Multicast)
+    cases::cases()
+        .into_iter()
+        .map(|case| {
+            let envelope = Envelope::builder(&case.event, Audience::Multicast)
                 .reference_id(ReferenceId::new("bench-0001").expect("a valid id"))
-                .localized_attributes(localized)
+                .localized_attributes(case.localized)
                 .build();
-            (name, envelope.to_vec())
+            (case.name, envelope.to_vec())
         })
         .collect()
 }
