@@ -21,6 +21,7 @@ macro_rules! out {
 
 #[macro_use]
 mod color;
+mod alexa;
 mod files;
 mod hints;
 mod input;
@@ -135,6 +136,8 @@ enum Command {
         /// The fraction (0 to 1) of event requests to fail with 500/503 or a closed connection.
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,
+        #[command(flatten)]
+        alexa: alexa::AlexaArgs,
     },
     /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
     ///
@@ -173,7 +176,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Manifest { events, endpoint, merge } => manifest(&events, endpoint.as_deref(), merge.as_deref()),
         Command::Schema { name } => schema(name.as_deref()),
-        Command::Sandbox { port, fail_rate } => sandbox(port, fail_rate),
+        Command::Sandbox { port, fail_rate, alexa } => alexa::run(alexa).unwrap_or_else(|| sandbox(port, fail_rate)),
         Command::Completions { shell } => completions(shell),
     };
     ExitCode::from(code)

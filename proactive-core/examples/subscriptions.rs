@@ -1,41 +1,44 @@
-//! A skill's events endpoint: receives `ProactiveSubscriptionChanged` requests,
-//! keeps every user's subscriptions in a SQLite file, and prints what changed.
+//! A skill's events endpoint, fit to deploy behind HTTPS: it verifies that
+//! every request comes from Alexa, applies every skill event to a SQLite
+//! file, and prints what changed.
 //!
 //! ```sh
-//! cargo run -p proactive-core --features sqlite --example subscriptions -- 127.0.0.1:3000 subscriptions.db
+//! PROACTIVE_SKILL_ID=amzn1.ask.skill.… \
+//!   cargo run -p proactive-core --features sqlite --example subscriptions -- 127.0.0.1:3000 subscriptions.db
 //! ```
 //!
-//! Routes:
-//! - `POST /alexa/events`: the body Alexa POSTs. Answers 200 with an empty
-//!   Alexa response; 400 when the body is not a subscription change; 500 when
-//!   the database fails (Alexa then retries).
-//! - `GET /subscribers/{event}`: the users subscribed to an event, with the
-//!   region to send to: the audience of a Unicast fan-out.
+//! `POST /alexa/events` takes the body Alexa POSTs. Requests that fail
+//! verification (signature, certificate chain, timestamp, skill id), bodies
+//! over 128 KiB and bodies that are not skill events are answered 400 and
+//! change nothing; a store failure is answered 500 (Alexa retries). Nothing
+//! lists user ids: the subscribers of an event are read in-process with
+//! `SubscriptionTracker::subscribers`, by the code that sends.
 //!
-//! Set `PROACTIVE_SKILL_ID=amzn1.ask.skill.…` to refuse requests for other skills.
+//! Settings (environment):
+//! - `PROACTIVE_SKILL_ID`: the skill ids served, comma-separated (required).
+//! - `PROACTIVE_SANDBOX_ALEXA=DIR`: for local tests only, trust the CA of the
+//!   sandbox's Alexa kept in `DIR` (written by `proactive sandbox
+//!   --skill-endpoint … --alexa-dir DIR`) instead of Amazon's, and read its
+//!   certificate chains from `DIR` instead of downloading them.
 //!
-//! Not shown, and required for a real HTTPS endpoint: checking the request's
-//! signature (`Signature-256` and `SignatureCertChainUrl` headers), as Amazon
-//! requires of skills hosted as web services. A Lambda endpoint needs none.
+//! In your own code, depend on `proactive-core` with the `verify` feature and
+//! use `proactive_core::verify`; this example names the crate directly.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use proactive_core::subscription::{
-    Outcome, RequestError, SqliteStore, SubscribedEvent, SubscriptionChangedRequest, SubscriptionTracker,
+    Handled, Outcome, SkillEvent, SqliteStore, SubscribedEvent, SubscriptionTracker, TrackerError,
 };
-
-/// What the handlers share.
-struct App {
-    tracker: SubscriptionTracker<SqliteStore>,
-    skill_id: Option<String>,
-}
+use proactive_verify as verify;
+use verify::{DirectorySource, RequestPolicy, Verifier, VerifyLayer};
 
 /// The answer to a skill event: Alexa expects no speech.
 const EMPTY_RESPONSE: &str = r#"{"version":"1.0","response":{}}"#;
@@ -46,17 +49,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let address: SocketAddr = args.next().as_deref().unwrap_or("127.0.0.1:3000").parse()?;
     let database = args.next().unwrap_or_else(|| "subscriptions.db".to_owned());
 
+    let verifier = verifier()?;
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(database)).await??;
     println!("subscriptions are kept in {}", store.path().display());
-    let app = Arc::new(App {
-        tracker: SubscriptionTracker::new(store),
-        skill_id: std::env::var("PROACTIVE_SKILL_ID").ok().filter(|id| !id.is_empty()),
-    });
+    let tracker = Arc::new(SubscriptionTracker::new(store));
 
-    let router = Router::new()
-        .route("/alexa/events", post(events))
-        .route("/subscribers/{event}", get(subscribers))
-        .with_state(app);
+    // Only verified requests reach `events`; everything else gets a 400.
+    let router =
+        Router::new().route("/alexa/events", post(events)).layer(VerifyLayer::new(verifier)).with_state(tracker);
     let listener = tokio::net::TcpListener::bind(address).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router)
@@ -70,76 +70,68 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// `POST /alexa/events`.
-async fn events(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let request = match SubscriptionChangedRequest::from_json(&body) {
-        Ok(request) => request,
-        Err(RequestError::WrongRequestType { found }) => {
-            // Other skill events (SkillEnabled, ...) may share the endpoint.
-            println!("ignored a `{found}` request");
-            return json(StatusCode::OK, EMPTY_RESPONSE.to_owned());
-        }
+/// The verifier: Amazon's roots and downloads, or the sandbox's CA for local tests.
+fn verifier() -> Result<Verifier, Box<dyn std::error::Error>> {
+    let skills = std::env::var("PROACTIVE_SKILL_ID").unwrap_or_default();
+    let skills: Vec<&str> = skills.split(',').map(str::trim).filter(|id| !id.is_empty()).collect();
+    if skills.is_empty() {
+        return Err(
+            "set PROACTIVE_SKILL_ID to the skill id (amzn1.ask.skill.…): requests for other skills are refused".into(),
+        );
+    }
+    let builder = Verifier::builder(RequestPolicy::new(skills));
+    let Some(dir) = std::env::var_os("PROACTIVE_SANDBOX_ALEXA").map(PathBuf::from) else {
+        return Ok(builder.build()?);
+    };
+    let source = DirectorySource::new(&dir);
+    let ca = source.ca_pem().map_err(|e| format!("cannot read the sandbox CA in `{}`: {e}", dir.display()))?;
+    eprintln!("warning: trusting the sandbox's Alexa CA in `{}`, not Amazon's: for local tests only", dir.display());
+    Ok(builder.trust_pem(&ca)?.certificate_source(source).build()?)
+}
+
+/// `POST /alexa/events`, behind the verifier.
+async fn events(State(tracker): State<Arc<SubscriptionTracker<SqliteStore>>>, body: Bytes) -> Response {
+    let event = match SkillEvent::from_json(&body) {
+        Ok(event) => event,
         Err(error) => {
             eprintln!("refused a request: {error}");
             return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
         }
     };
-    if let Some(skill_id) = &app.skill_id
-        && let Err(error) = request.ensure_application(skill_id)
-    {
-        eprintln!("refused a request: {error}");
-        return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
-    }
-
-    match app.tracker.apply(&request).await {
-        Ok(Outcome::Updated(change)) => {
-            let region =
-                change.region().map_or_else(|| format!("unknown host {}", change.api_endpoint()), |r| r.to_string());
-            println!(
-                "{} ({region}) at {}: added [{}], removed [{}], now [{}]",
-                change.user_id(),
-                change.timestamp(),
-                list(change.added()),
-                list(change.removed()),
-                list(change.current()),
-            );
-        }
-        Ok(Outcome::Stale(stale)) => {
-            println!(
-                "{}: ignored a request from {}, older than the stored one from {}",
-                stale.user_id(),
-                stale.timestamp(),
-                stale.stored().timestamp
-            );
+    match tracker.handle(&event).await {
+        Ok(handled) => report(&event, &handled),
+        Err(error @ TrackerError::FromTheFuture { .. }) => {
+            eprintln!("refused a request: {error}");
+            return (StatusCode::BAD_REQUEST, error.to_string()).into_response();
         }
         Err(error) => {
             let cause = std::error::Error::source(&error).map(|e| format!(": {e}")).unwrap_or_default();
             eprintln!("{error}{cause}");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "the subscription could not be stored").into_response();
+            return (StatusCode::INTERNAL_SERVER_ERROR, "the event could not be stored").into_response();
         }
     }
-    json(StatusCode::OK, EMPTY_RESPONSE.to_owned())
+    ([(header::CONTENT_TYPE, "application/json")], EMPTY_RESPONSE).into_response()
 }
 
-/// `GET /subscribers/{event}`.
-async fn subscribers(State(app): State<Arc<App>>, Path(event): Path<String>) -> Response {
-    match app.tracker.subscribers(SubscribedEvent::new(&event)).await {
-        Ok(subscribers) => {
-            let list: Vec<_> = subscribers
-                .iter()
-                .map(|s| serde_json::json!({"userId": s.user_id, "region": s.region(), "apiEndpoint": s.api_endpoint}))
-                .collect();
-            json(StatusCode::OK, serde_json::Value::from(list).to_string())
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the subscribers could not be read").into_response()
-        }
+/// Prints what an event changed.
+fn report(event: &SkillEvent, handled: &Handled) {
+    let user = event.user_id();
+    match handled {
+        Handled::Subscriptions(Outcome::Updated(change)) => println!(
+            "{user} at {}: added [{}], removed [{}], now [{}]",
+            change.timestamp(),
+            list(change.added()),
+            list(change.removed()),
+            list(change.current()),
+        ),
+        Handled::Subscriptions(Outcome::Stale(stale)) => println!(
+            "{user}: ignored a request from {}, older than the stored one from {}",
+            stale.timestamp(),
+            stale.stored().timestamp
+        ),
+        Handled::UserRemoved { .. } => println!("{user} disabled the skill: forgotten"),
+        _ => println!("{user}: `{}` changes no subscription", event.request_type()),
     }
-}
-
-fn json(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn list<'a>(events: impl IntoIterator<Item = &'a SubscribedEvent>) -> String {

@@ -85,6 +85,10 @@ mod validate;
 
 pub use chrono;
 pub use proactive_schemas as schemas;
+/// Checking that a request to the skill comes from Alexa: the
+/// [`proactive-verify`](proactive_verify) crate, with the `verify` feature.
+#[cfg(feature = "verify")]
+pub use proactive_verify as verify;
 
 pub use audience::Audience;
 #[cfg(feature = "client")]

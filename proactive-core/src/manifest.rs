@@ -41,6 +41,48 @@ pub const NOTIFICATIONS_PERMISSION: &str = "alexa::devices:all:notifications:wri
 /// [`AlexaSkillEvent.ProactiveSubscriptionChanged`](crate::subscription::REQUEST_TYPE)).
 pub const SUBSCRIPTION_CHANGED_EVENT: &str = "SKILL_PROACTIVE_SUBSCRIPTION_CHANGED";
 
+/// A skill event a manifest can subscribe to (`manifest.events.subscriptions[].eventName`).
+///
+/// [`EventsManifest`] always subscribes to `SKILL_PROACTIVE_SUBSCRIPTION_CHANGED`;
+/// [`EventsManifest::subscribe_lifecycle`] adds the events that take users'
+/// subscriptions away, which [`SubscriptionTracker::handle`](crate::subscription::SubscriptionTracker::handle)
+/// applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SkillEventName {
+    /// `SKILL_PROACTIVE_SUBSCRIPTION_CHANGED`.
+    ProactiveSubscriptionChanged,
+    /// `SKILL_ENABLED`.
+    SkillEnabled,
+    /// `SKILL_DISABLED`: the user id dies; remove the user.
+    SkillDisabled,
+    /// `SKILL_PERMISSION_ACCEPTED`.
+    SkillPermissionAccepted,
+    /// `SKILL_PERMISSION_CHANGED`: without the notifications permission, the
+    /// user's subscriptions go.
+    SkillPermissionChanged,
+    /// `SKILL_ACCOUNT_LINKED`.
+    SkillAccountLinked,
+}
+
+impl SkillEventName {
+    /// The events [`EventsManifest::subscribe_lifecycle`] adds.
+    pub const LIFECYCLE: [Self; 4] =
+        [Self::SkillEnabled, Self::SkillDisabled, Self::SkillPermissionAccepted, Self::SkillPermissionChanged];
+
+    /// The manifest's name, such as `SKILL_DISABLED`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ProactiveSubscriptionChanged => SUBSCRIPTION_CHANGED_EVENT,
+            Self::SkillEnabled => "SKILL_ENABLED",
+            Self::SkillDisabled => "SKILL_DISABLED",
+            Self::SkillPermissionAccepted => "SKILL_PERMISSION_ACCEPTED",
+            Self::SkillPermissionChanged => "SKILL_PERMISSION_CHANGED",
+            Self::SkillAccountLinked => "SKILL_ACCOUNT_LINKED",
+        }
+    }
+}
+
 /// Where Alexa sends the skill's events: `manifest.events.endpoint`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventsEndpoint {
@@ -187,12 +229,38 @@ pub enum ManifestError {
 pub struct EventsManifest {
     endpoint: EventsEndpoint,
     publications: BTreeSet<EventName>,
+    subscriptions: BTreeSet<SkillEventName>,
 }
 
 impl EventsManifest {
-    /// A manifest with `endpoint` and no publication yet.
+    /// A manifest with `endpoint`, no publication yet, and the
+    /// `SKILL_PROACTIVE_SUBSCRIPTION_CHANGED` subscription.
     pub fn new(endpoint: EventsEndpoint) -> Self {
-        Self { endpoint, publications: BTreeSet::new() }
+        Self {
+            endpoint,
+            publications: BTreeSet::new(),
+            subscriptions: BTreeSet::from([SkillEventName::ProactiveSubscriptionChanged]),
+        }
+    }
+
+    /// Subscribes to the skill event `name` as well.
+    #[must_use]
+    pub fn subscribe(mut self, name: SkillEventName) -> Self {
+        self.subscriptions.insert(name);
+        self
+    }
+
+    /// Subscribes to [`SkillEventName::LIFECYCLE`]: a user who disables the
+    /// skill or withdraws the notifications permission gets no subscription
+    /// change, so these are how the skill learns to stop sending to them.
+    #[must_use]
+    pub fn subscribe_lifecycle(self) -> Self {
+        SkillEventName::LIFECYCLE.into_iter().fold(self, Self::subscribe)
+    }
+
+    /// The skill events subscribed to.
+    pub fn subscriptions(&self) -> impl ExactSizeIterator<Item = SkillEventName> + '_ {
+        self.subscriptions.iter().copied()
     }
 
     /// Publishes `name`.
@@ -258,7 +326,8 @@ impl EventsManifest {
     /// - `manifest.events.publications`: each published event is added if
     ///   absent (entries already there stay, so removing an event is a manual edit);
     /// - `manifest.events.subscriptions`: `SKILL_PROACTIVE_SUBSCRIPTION_CHANGED`
-    ///   is added if absent (other skill events, such as `SKILL_ENABLED`, stay);
+    ///   and the [`subscribe`](Self::subscribe)d events are added if absent
+    ///   (other entries stay);
     /// - `manifest.events.endpoint.uri` is set to the endpoint; its
     ///   `sslCertificateType` is set when given, removed for an ARN, and kept
     ///   otherwise; `manifest.events.regions` is left as it is.
@@ -298,7 +367,9 @@ impl EventsManifest {
             None => {}
         }
         let subscriptions = array_at(events, "subscriptions", "manifest.events.subscriptions")?;
-        add_named(subscriptions, "eventName", SUBSCRIPTION_CHANGED_EVENT);
+        for name in &self.subscriptions {
+            add_named(subscriptions, "eventName", name.as_str());
+        }
 
         skill["manifest"] = Value::Object(manifest);
         Ok(())

@@ -23,10 +23,18 @@
 //! ```
 //!
 //! The sandbox stops when it is dropped.
+//!
+//! It also plays Alexa's side ([`Alexa`]): it signs skill events
+//! ([`skill_event`]) with a CA of its own and POSTs them to a skill's events
+//! endpoint, and hands that endpoint's verifier exactly that CA, so an endpoint
+//! is tested end to end, offline.
 
+mod alexa;
+mod alexa_files;
 mod config;
 mod records;
 mod server;
+pub mod skill_event;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -34,6 +42,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use alexa::{Alexa, AlexaError, AlexaOptions, Answer, Signature};
 pub use config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Faults, RateLimit, SandboxConfig};
 pub use records::{AcceptedEvent, Records, RequestLog, Stage};
 

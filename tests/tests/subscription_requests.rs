@@ -207,7 +207,7 @@ fn each_missing_field_is_named_by_its_path() {
         (r#""type": "AlexaSkillEvent.ProactiveSubscriptionChanged","#, "request.type"),
     ] {
         let error = error(&edit(field, ""));
-        assert!(matches!(&error, RequestError::MissingField { path: p } if p == path), "{field}: {error:?}");
+        assert!(matches!(&error, RequestError::MissingField { path: p, .. } if p == path), "{field}: {error:?}");
         assert_eq!(
             error.to_string(),
             format!("`{path}` is missing; every ProactiveSubscriptionChanged request from Alexa has it")

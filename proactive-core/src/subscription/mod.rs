@@ -1,5 +1,6 @@
 //! Who subscribed to what: the inbound `AlexaSkillEvent.ProactiveSubscriptionChanged`
-//! request, and a tracker that keeps each user's newest subscriptions in a store.
+//! request and the other skill events ([`SkillEvent`]), and a tracker that
+//! keeps each user's newest subscriptions in a store.
 //!
 //! Amazon tells a skill which events a user wants by POSTing a
 //! `ProactiveSubscriptionChanged` request to the manifest's `events.endpoint`
@@ -48,6 +49,15 @@
 //! # }
 //! ```
 //!
+//! The other skill events matter too: a user who disables the skill gets no
+//! subscription change, and a new user id if they enable it again.
+//! [`SkillEvent::from_json`] reads any of them and [`SubscriptionTracker::handle`]
+//! applies it (`SkillDisabled` forgets the user; a permission change without
+//! the notifications permission unsubscribes them).
+//!
+//! Nothing here checks that Alexa sent the request: on an HTTPS endpoint, put
+//! the `verify` feature's verifier in front (see the `subscriptions` example).
+//!
 //! Stores: [`MemoryStore`] (tests, single-process prototypes) and, with the
 //! `sqlite` feature, `SqliteStore` (a file that survives restarts). Anything
 //! else (DynamoDB, Postgres, ...) implements [`SubscriptionStore`].
@@ -55,6 +65,7 @@
 mod event;
 mod memory;
 mod request;
+mod skill_event;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -63,7 +74,8 @@ mod tracker;
 pub use event::SubscribedEvent;
 pub use memory::MemoryStore;
 pub use request::{REQUEST_TYPE, RequestError, SubscriptionChangedRequest};
+pub use skill_event::{LifecycleEvent, PermissionEvent, SkillEvent};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
-pub use tracker::{Change, Outcome, Stale, SubscriptionTracker};
+pub use tracker::{Change, Handled, MAX_FUTURE, Outcome, Stale, SubscriptionTracker, TrackerError};

@@ -92,10 +92,22 @@ pub enum RequestError {
         found: String,
     },
     /// A required field is missing (or `null`).
-    #[error("`{path}` is missing; every ProactiveSubscriptionChanged request from Alexa has it")]
+    #[error("`{path}` is missing; every {request} request from Alexa has it")]
     MissingField {
         /// The JSON path of the field, such as `context.System.user.userId`.
         path: String,
+        /// The kind of request read, such as `ProactiveSubscriptionChanged`.
+        request: &'static str,
+    },
+    /// The body is an Alexa request, but not one of the skill events
+    /// [`SkillEvent`](super::SkillEvent) knows (a `LaunchRequest`, an
+    /// `IntentRequest`, ...).
+    #[error(
+        "the request is `{found}`, not an `AlexaSkillEvent.*` skill event; route other request types to the skill's handler"
+    )]
+    NotASkillEvent {
+        /// The `request.type` that was found.
+        found: String,
     },
     /// A field has the wrong type or an unusable value.
     #[error("`{path}` {problem}")]
@@ -121,18 +133,13 @@ pub enum RequestError {
 impl SubscriptionChangedRequest {
     /// Reads the request from the body bytes Alexa POSTed.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let value: Value = serde_json::from_slice(body).map_err(|error| RequestError::NotJson {
-            line: error.line(),
-            column: error.column(),
-            reason: syntax_reason(&error),
-        })?;
-        Self::from_value(&value)
+        Self::from_value(&parse_json(body)?)
     }
 
     /// Reads the request from an already parsed JSON value (for example from
     /// a Lambda runtime that hands over `serde_json::Value`).
     pub fn from_value(value: &Value) -> Result<Self, RequestError> {
-        let root = Obj::root(value)?;
+        let root = Obj::root(value, "ProactiveSubscriptionChanged")?;
         let request = root.object("request")?;
         // The type first: a request of another type is reported as such, not as
         // whatever field it happens to lack.
@@ -140,18 +147,9 @@ impl SubscriptionChangedRequest {
         if request_type != REQUEST_TYPE {
             return Err(RequestError::WrongRequestType { found: request_type.to_owned() });
         }
-        let version = root.string("version")?.to_owned();
-        let system = root.object("context")?.object("System")?;
-        let application_id = system.object("application")?.string("applicationId")?.to_owned();
-        let user = system.object("user")?;
-        let user_id_text = user.string("userId")?;
-        let user_id = UserId::new(user_id_text)
-            .map_err(|error| user.invalid("userId", format!("is not a valid user id: {error}")))?;
-        let api_endpoint = system.string("apiEndpoint")?.to_owned();
-        let request_id = request.string("requestId")?.to_owned();
-        let timestamp = parse_timestamp(&request, "timestamp")?;
-        let locale = request.optional_string("locale")?.map(str::to_owned);
+        let common = Common::parse(&root, &request)?;
         let subscriptions = parse_subscriptions(&request)?;
+        let Common { version, application_id, user_id, api_endpoint, request_id, timestamp, locale } = common;
         Ok(Self { version, application_id, user_id, api_endpoint, request_id, timestamp, locale, subscriptions })
     }
 
@@ -246,6 +244,43 @@ impl<'de> serde::Deserialize<'de> for SubscriptionChangedRequest {
     }
 }
 
+/// What every skill event's envelope carries.
+pub(super) struct Common {
+    pub(super) version: String,
+    pub(super) application_id: String,
+    pub(super) user_id: UserId,
+    pub(super) api_endpoint: String,
+    pub(super) request_id: String,
+    pub(super) timestamp: DateTime<Utc>,
+    pub(super) locale: Option<String>,
+}
+
+impl Common {
+    pub(super) fn parse(root: &Obj<'_>, request: &Obj<'_>) -> Result<Self, RequestError> {
+        let version = root.string("version")?.to_owned();
+        let system = root.object("context")?.object("System")?;
+        let application_id = system.object("application")?.string("applicationId")?.to_owned();
+        let user = system.object("user")?;
+        let user_id_text = user.string("userId")?;
+        let user_id = UserId::new(user_id_text)
+            .map_err(|error| user.invalid("userId", format!("is not a valid user id: {error}")))?;
+        let api_endpoint = system.string("apiEndpoint")?.to_owned();
+        let request_id = request.string("requestId")?.to_owned();
+        let timestamp = parse_timestamp(request, "timestamp")?;
+        let locale = request.optional_string("locale")?.map(str::to_owned);
+        Ok(Self { version, application_id, user_id, api_endpoint, request_id, timestamp, locale })
+    }
+}
+
+/// The JSON of a request body, or the error that says where it is not JSON.
+pub(super) fn parse_json(body: &[u8]) -> Result<Value, RequestError> {
+    serde_json::from_slice(body).map_err(|error| RequestError::NotJson {
+        line: error.line(),
+        column: error.column(),
+        reason: syntax_reason(&error),
+    })
+}
+
 /// The parser's reason without its " at line L column C" suffix, which the
 /// error repeats in its own words.
 fn syntax_reason(error: &serde_json::Error) -> String {
@@ -281,7 +316,7 @@ fn parse_subscriptions(request: &Obj<'_>) -> Result<BTreeSet<SubscribedEvent>, R
                 ),
             });
         };
-        let entry = Obj { fields, path: entry_path };
+        let entry = Obj { fields, path: entry_path, request: body.request };
         // Amazon's model makes `eventName` optional: an entry without one
         // names no event, so it adds nothing.
         if let Some(name) = entry.optional_string("eventName")?
@@ -334,15 +369,17 @@ fn parse_timestamp(request: &Obj<'_>, key: &str) -> Result<DateTime<Utc>, Reques
 }
 
 /// A JSON object and its path from the root, for messages that say where.
-struct Obj<'a> {
+pub(super) struct Obj<'a> {
     fields: &'a serde_json::Map<String, Value>,
     path: String,
+    /// The kind of request read, for "missing" messages.
+    request: &'static str,
 }
 
 impl<'a> Obj<'a> {
-    fn root(value: &'a Value) -> Result<Self, RequestError> {
+    pub(super) fn root(value: &'a Value, request: &'static str) -> Result<Self, RequestError> {
         match value {
-            Value::Object(fields) => Ok(Self { fields, path: String::new() }),
+            Value::Object(fields) => Ok(Self { fields, path: String::new(), request }),
             other => Err(RequestError::InvalidField {
                 path: "$".to_owned(),
                 problem: format!("is {}; expected the Alexa request envelope, a JSON object", describe(other)),
@@ -350,49 +387,49 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn path(&self, key: &str) -> String {
+    pub(super) fn path(&self, key: &str) -> String {
         if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
     }
 
-    fn invalid(&self, key: &str, problem: String) -> RequestError {
+    pub(super) fn invalid(&self, key: &str, problem: String) -> RequestError {
         RequestError::InvalidField { path: self.path(key), problem }
     }
 
     /// The value at `key`; `null` counts as absent.
-    fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
         self.fields.get(key).filter(|value| !value.is_null())
     }
 
-    fn required(&self, key: &str) -> Result<&'a Value, RequestError> {
-        self.get(key).ok_or_else(|| RequestError::MissingField { path: self.path(key) })
+    pub(super) fn required(&self, key: &str) -> Result<&'a Value, RequestError> {
+        self.get(key).ok_or_else(|| RequestError::MissingField { path: self.path(key), request: self.request })
     }
 
-    fn object(&self, key: &str) -> Result<Obj<'a>, RequestError> {
+    pub(super) fn object(&self, key: &str) -> Result<Obj<'a>, RequestError> {
         let value = self.required(key)?;
         self.as_object(key, value)
     }
 
-    fn optional_object(&self, key: &str) -> Result<Option<Obj<'a>>, RequestError> {
+    pub(super) fn optional_object(&self, key: &str) -> Result<Option<Obj<'a>>, RequestError> {
         self.get(key).map(|value| self.as_object(key, value)).transpose()
     }
 
-    fn as_object(&self, key: &str, value: &'a Value) -> Result<Obj<'a>, RequestError> {
+    pub(super) fn as_object(&self, key: &str, value: &'a Value) -> Result<Obj<'a>, RequestError> {
         match value {
-            Value::Object(fields) => Ok(Obj { fields, path: self.path(key) }),
+            Value::Object(fields) => Ok(Obj { fields, path: self.path(key), request: self.request }),
             other => Err(self.invalid(key, format!("is {}; expected an object", describe(other)))),
         }
     }
 
-    fn string(&self, key: &str) -> Result<&'a str, RequestError> {
+    pub(super) fn string(&self, key: &str) -> Result<&'a str, RequestError> {
         let value = self.required(key)?;
         self.as_str(key, value)
     }
 
-    fn optional_string(&self, key: &str) -> Result<Option<&'a str>, RequestError> {
+    pub(super) fn optional_string(&self, key: &str) -> Result<Option<&'a str>, RequestError> {
         self.get(key).map(|value| self.as_str(key, value)).transpose()
     }
 
-    fn as_str(&self, key: &str, value: &'a Value) -> Result<&'a str, RequestError> {
+    pub(super) fn as_str(&self, key: &str, value: &'a Value) -> Result<&'a str, RequestError> {
         match value {
             Value::String(text) => Ok(text),
             other => Err(self.invalid(key, format!("is {}; expected a string", describe(other)))),
@@ -401,7 +438,7 @@ impl<'a> Obj<'a> {
 }
 
 /// A short description of a JSON value for messages: `a number (5)`, `an array`.
-fn describe(value: &Value) -> String {
+pub(super) fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => format!("a boolean ({b})"),

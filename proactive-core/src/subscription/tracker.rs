@@ -2,10 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::event::SubscribedEvent;
 use super::request::SubscriptionChangedRequest;
+use super::skill_event::{LifecycleEvent, SkillEvent};
 use super::store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
 use crate::{Region, UserId};
 
@@ -15,15 +16,80 @@ use crate::{Region, UserId};
 /// newest state per user (requests may arrive out of order), reports what
 /// changed, and lists the subscribers of an event for Unicast fan-out.
 /// Cloning shares the store when the store's clones do (both stores here do).
-#[derive(Clone, Debug, Default)]
+///
+/// A request dated more than [`MAX_FUTURE`] ahead of now is refused
+/// ([`TrackerError::FromTheFuture`]): newest-wins ordering would otherwise let
+/// one forged far-future request hide every later genuine one.
+#[derive(Clone, Debug)]
 pub struct SubscriptionTracker<S> {
     store: S,
+    max_future: Duration,
+}
+
+/// How far ahead of now a request's timestamp may be: the verifier's
+/// one-hour tolerance for skill events.
+pub const MAX_FUTURE: Duration = Duration::hours(1);
+
+impl<S: Default> Default for SubscriptionTracker<S> {
+    fn default() -> Self {
+        Self { store: S::default(), max_future: MAX_FUTURE }
+    }
+}
+
+/// Why the tracker did not apply a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrackerError {
+    /// The request is dated too far in the future: refused, nothing changed.
+    /// Answer HTTP 400.
+    #[error(
+        "`request.timestamp` {timestamp} of the request for `{user_id}` is more than {max_future_secs} seconds after now ({now}); refused, since a request from the future would hide every later one"
+    )]
+    FromTheFuture {
+        /// The user of the request.
+        user_id: UserId,
+        /// The request's timestamp.
+        timestamp: DateTime<Utc>,
+        /// The tracker's clock.
+        now: DateTime<Utc>,
+        /// The allowance, in seconds.
+        max_future_secs: i64,
+    },
+    /// The store failed. Answer HTTP 500, so that Alexa retries.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl TrackerError {
+    /// Whether the request itself is at fault (answer 400), rather than the store (500).
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Self::FromTheFuture { .. })
+    }
 }
 
 impl<S: SubscriptionStore> SubscriptionTracker<S> {
     /// A tracker over `store`.
     pub fn new(store: S) -> Self {
-        Self { store }
+        Self { store, max_future: MAX_FUTURE }
+    }
+
+    /// Accepts requests dated up to `max_future` after now (default [`MAX_FUTURE`]).
+    pub fn with_max_future(mut self, max_future: Duration) -> Self {
+        self.max_future = max_future;
+        self
+    }
+
+    fn ensure_not_future(&self, user_id: &UserId, timestamp: DateTime<Utc>) -> Result<(), TrackerError> {
+        let now = Utc::now();
+        if timestamp > now + self.max_future {
+            return Err(TrackerError::FromTheFuture {
+                user_id: user_id.clone(),
+                timestamp,
+                now,
+                max_future_secs: self.max_future.num_seconds(),
+            });
+        }
+        Ok(())
     }
 
     /// The store, for queries the tracker does not wrap.
@@ -32,14 +98,48 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
     }
 
     /// Applies a request: stores it if it is the newest for its user, and says
-    /// what changed, or that it was stale.
-    pub async fn apply(&self, request: &SubscriptionChangedRequest) -> Result<Outcome, StoreError> {
-        let state = request.to_user_subscriptions();
+    /// what changed, or that it was stale. A request from too far in the
+    /// future changes nothing and is an error.
+    pub async fn apply(&self, request: &SubscriptionChangedRequest) -> Result<Outcome, TrackerError> {
+        self.ensure_not_future(request.user_id(), request.timestamp())?;
+        Ok(self.store_state(request.to_user_subscriptions()).await?)
+    }
+
+    async fn store_state(&self, state: UserSubscriptions) -> Result<Outcome, StoreError> {
         match self.store.apply(state.clone()).await? {
             Applied::Stored { previous } => Ok(Outcome::Updated(Change::new(state, previous))),
             Applied::Stale { stored } => {
                 Ok(Outcome::Stale(Stale { user_id: state.user_id, timestamp: state.timestamp, stored }))
             }
+        }
+    }
+
+    /// Applies any skill event:
+    /// - `ProactiveSubscriptionChanged`: as [`apply`](Self::apply);
+    /// - `SkillDisabled`: forgets the user (the id is never used again);
+    /// - `SkillPermissionChanged` / `SkillPermissionAccepted` without the
+    ///   notifications permission: the user is subscribed to nothing, as of the
+    ///   event's timestamp (a later subscription change applies again);
+    /// - anything else changes nothing.
+    ///
+    /// A request from too far in the future changes nothing and is an error.
+    pub async fn handle(&self, event: &SkillEvent) -> Result<Handled, TrackerError> {
+        self.ensure_not_future(event.user_id(), event.timestamp())?;
+        match event {
+            SkillEvent::ProactiveSubscriptionChanged(request) => {
+                Ok(Handled::Subscriptions(self.store_state(request.to_user_subscriptions()).await?))
+            }
+            SkillEvent::SkillDisabled(event) => {
+                let previous = self.store.delete(event.user_id()).await?;
+                Ok(Handled::UserRemoved { user_id: event.user_id().clone(), previous })
+            }
+            SkillEvent::SkillPermissionAccepted(permission) | SkillEvent::SkillPermissionChanged(permission)
+                if !permission.grants_notifications() =>
+            {
+                let state = nothing_as_of(permission.event());
+                Ok(Handled::Subscriptions(self.store_state(state).await?))
+            }
+            _ => Ok(Handled::NoChange),
         }
     }
 
@@ -54,6 +154,37 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
     pub async fn get(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
         self.store.get(user_id).await
     }
+}
+
+/// No subscriptions, as of `event`: what a user without the notifications
+/// permission is subscribed to.
+fn nothing_as_of(event: &LifecycleEvent) -> UserSubscriptions {
+    UserSubscriptions {
+        user_id: event.user_id().clone(),
+        events: BTreeSet::new(),
+        timestamp: event.timestamp(),
+        request_id: event.request_id().to_owned(),
+        api_endpoint: event.api_endpoint().to_owned(),
+    }
+}
+
+/// What [`SubscriptionTracker::handle`] did with a skill event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Handled {
+    /// The user's subscriptions were set (a subscription change, or a
+    /// permission withdrawn), or the event was stale.
+    Subscriptions(Outcome),
+    /// The user disabled the skill and was forgotten.
+    UserRemoved {
+        /// The user.
+        user_id: UserId,
+        /// What the store held for them; `None` when nothing.
+        previous: Option<UserSubscriptions>,
+    },
+    /// The event changes no subscription (`SkillEnabled`, `SkillAccountLinked`,
+    /// a permission change that keeps notifications).
+    NoChange,
 }
 
 /// What applying a request did.
