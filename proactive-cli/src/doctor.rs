@@ -166,7 +166,8 @@ fn events(path: &str, skill: Option<&Value>) -> Result<Vec<Line>, String> {
     let skill_locales = skill.map(|s| lint::skill_locales(&s["manifest"])).unwrap_or_default();
     let now = Utc::now();
     let mut lines = Vec::new();
-    for item in crate::input::read(path)? {
+    for item in crate::input::Input::open(path)? {
+        let item = item?;
         let at = item.location();
         for problem in item.parsed.report.errors() {
             let check = serde_json::to_value(problem.rule).ok().and_then(|v| v.as_str().map(str::to_owned));

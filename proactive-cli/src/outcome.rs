@@ -1,4 +1,4 @@
-//! What the CLI says about an event that was not accepted: its `kind` (the
+//! What the CLI says about an event that was not delivered: its `kind` (the
 //! snake_case name of the refusal, such as `not_subscribed`) and a one-line
 //! hint of what to do, for `--format json`, the `--failed` file and the
 //! summary's per-kind counts.
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use proactive_core::client::{SendError, TokenErrorKind};
 use proactive_core::{Report, Rule};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The kind of an event refused before sending, for its validation errors.
 pub(crate) const INVALID: &str = "invalid";
@@ -48,15 +48,7 @@ pub(crate) fn invalid_hint(report: &Report) -> &'static str {
     }
 }
 
-/// The `kind` and `hint` fields of an outcome, for a JSON object.
-pub(crate) fn fields(kind: &str, hint: &str) -> Map<String, Value> {
-    let mut fields = Map::new();
-    fields.insert("kind".to_owned(), json!(kind));
-    fields.insert("hint".to_owned(), json!(hint));
-    fields
-}
-
-/// How many events were not accepted, per kind.
+/// How many events were not delivered, per kind.
 #[derive(Default)]
 pub(crate) struct KindCounts(BTreeMap<&'static str, u64>);
 

@@ -59,7 +59,14 @@ fn the_readme_main_job_sends_8_of_8() {
     let out = proactive().args(&args).output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.lines().last().unwrap().starts_with("8 events: 8 accepted, 0 rejected, 0 failed;"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("8 events: 8 accepted, 0 already delivered, 0 invalid, 0 refused, 0 failed;"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,17 +109,25 @@ fn without_restamp_stored_envelopes_are_refused_before_sending() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<Value> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let (summary, event) = (&lines[1], &lines[0]);
     assert_eq!((summary["accepted"].as_u64(), summary["token_requests"].as_u64()), (Some(0), Some(0)));
     assert_eq!(summary["kinds"], json!({"invalid": 1}));
-    let error = &summary["not_accepted"][0]["error"];
-    assert_eq!(summary["not_accepted"][0]["source"], "examples/events/weather_alert.json");
-    assert_eq!(error["kind"], "invalid");
     assert_eq!(
-        error["hint"],
+        (&event["source"], &event["outcome"]),
+        (&json!("examples/events/weather_alert.json"), &json!("invalid"))
+    );
+    assert_eq!(event["kind"], "invalid");
+    assert_eq!(
+        event["hint"],
         "the expiry is outside Amazon's now-window: send it with --restamp, or give it a new timestamp and expiryTime"
     );
-    assert!(error["message"].as_str().unwrap().contains("between now + 5 min ("), "{error}");
+    assert!(event["message"].as_str().unwrap().contains("between now + 5 min ("), "{event}");
 }
 
 /// One envelope per user, as JSONL: the weather alert example, Unicast to `user`.
@@ -177,13 +192,18 @@ async fn each_kind_of_refusal_has_its_kind_hint_and_count() {
     let out =
         run(vec!["--format".into(), "json".into(), "--failed".into(), failed.clone(), input.clone()]).await.unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut outcomes: Vec<Value> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let summary = outcomes.pop().unwrap();
     assert_eq!(
         summary["kinds"],
         json!({"duplicate": 1, "invalid_request": 1, "invalid_token": 1, "no_enablement": 1, "not_subscribed": 2,
                "other": 1, "rate_limited": 1, "server_error": 1})
     );
-    let outcomes = summary["not_accepted"].as_array().unwrap();
     assert_eq!(outcomes.len(), kinds.len());
     let failed_lines: Vec<Value> =
         std::fs::read_to_string(&failed).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -192,11 +212,11 @@ async fn each_kind_of_refusal_has_its_kind_hint_and_count() {
         let source = format!("{input}:{}", i + 1);
         for (what, line) in [
             ("--format json", outcomes.iter().find(|o| o["source"] == source.as_str())),
-            ("--failed", failed_lines.iter().find(|o| o["source"] == source.as_str())),
+            ("--failed", failed_lines.iter().find(|o| o["source"] == source.as_str()).map(|l| &l["error"])),
         ] {
-            let error = &line.unwrap_or_else(|| panic!("{what}: no line for {source}"))["error"];
-            assert_eq!(error["kind"], *kind, "{what}: {error}");
-            assert!(error["hint"].as_str().unwrap().contains(hint), "{what}: {error}");
+            let fields = line.unwrap_or_else(|| panic!("{what}: no line for {source}"));
+            assert_eq!(fields["kind"], *kind, "{what}: {fields}");
+            assert!(fields["hint"].as_str().unwrap().contains(hint), "{what}: {fields}");
         }
     }
 
@@ -205,7 +225,7 @@ async fn each_kind_of_refusal_has_its_kind_hint_and_count() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains(
-            "\nnot accepted, by kind: 2 not_subscribed, 1 duplicate, 1 invalid_request, 1 invalid_token, \
+            "\nnot delivered, by kind: 2 not_subscribed, 1 duplicate, 1 invalid_request, 1 invalid_token, \
              1 no_enablement, 1 other, 1 rate_limited, 1 server_error\n"
         ),
         "{stdout}"

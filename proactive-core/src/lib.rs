@@ -90,10 +90,12 @@ mod ids;
 pub mod json;
 mod localized_attributes;
 pub mod manifest;
+mod numbers;
 mod preview;
 mod reference;
 mod region;
 mod report;
+mod strict;
 pub mod subscription;
 pub mod suggest;
 mod validate;
@@ -111,7 +113,7 @@ pub use audience::Audience;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
-pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EXPIRY};
+pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use json::Parsed;

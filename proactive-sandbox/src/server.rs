@@ -20,8 +20,8 @@ use tokio::sync::watch;
 
 use crate::{AcceptedEvent, Records, RequestLog, SandboxConfig, Stage};
 
-/// The largest request body read; Amazon's events are a few kilobytes.
-const MAX_BODY: usize = 1 << 20;
+/// The largest request body read: the limit the client and `proactive validate` enforce.
+const MAX_BODY: usize = proactive_core::MAX_BODY_BYTES;
 /// The scope LWA grants for Proactive Events.
 pub(crate) const SCOPE: &str = "alexa::proactive_events";
 

@@ -81,7 +81,7 @@ use std::time::Duration;
 use reqwest::Url;
 pub use secrecy::SecretString;
 
-pub use bulk::{BulkOutcome, BulkSend, BulkSummary};
+pub use bulk::{BulkOutcome, BulkSend, BulkSummary, Outcome};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REFRESH_MARGIN, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOKEN_URL, Stage,
     USER_AGENT, UnknownStage,
