@@ -413,14 +413,14 @@ impl Reporter {
                 } else {
                     String::new()
                 };
+                if !self.kinds.is_empty() {
+                    self.out.line(format_args!("not delivered, by kind: {}", self.kinds.to_text()));
+                }
                 self.out.line(format_args!(
                     "{summary}, {} token request(s), {elapsed_ms} ms{skipped}{}",
                     client.token_requests(),
                     if sandbox { " (sandbox)" } else { "" }
                 ));
-                if !self.kinds.is_empty() {
-                    self.out.line(format_args!("not delivered, by kind: {}", self.kinds.to_text()));
-                }
                 if interrupted {
                     self.out.line(format_args!(
                         "interrupted: {unsettled} event(s) in flight or queued have no outcome (see --failed and \
