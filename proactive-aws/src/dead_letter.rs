@@ -18,7 +18,8 @@ pub struct DeadLetter {
     /// What kind of refusal, in snake case: `invalid` (validation refused the
     /// envelope, for instance it expired while queued), `malformed` (the
     /// message is not an envelope), `gave_up` (failed on every receive), or
-    /// Amazon's refusal (`rejected`, or the finer kind the client reports).
+    /// Amazon's refusal as the client classifies it (`not_subscribed`,
+    /// `invalid_request`, ...: [`ApiErrorKind::as_str`](proactive_core::client::ApiErrorKind::as_str)).
     pub kind: String,
     /// The whole reason, as the error displays it.
     pub reason: String,

@@ -127,14 +127,14 @@ impl Delivery {
     }
 }
 
-/// The kind of a final refusal, in snake case.
+/// The kind of a final refusal, in snake case: Amazon's refusals use the
+/// client's classification ([`ApiErrorKind::as_str`](proactive_core::client::ApiErrorKind::as_str)).
 fn kind(error: &SendError) -> &'static str {
     match error {
         SendError::Invalid(_) => "invalid",
-        SendError::Api(_) => "rejected",
+        SendError::Api(api) => api.kind().as_str(),
         SendError::Response(_) => "unexpected_answer",
-        SendError::Token(_) | SendError::Dispatch(_) => "gave_up",
-        _ => "rejected",
+        _ => "gave_up",
     }
 }
 

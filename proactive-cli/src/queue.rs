@@ -4,13 +4,13 @@
 use std::time::Instant;
 
 use proactive_aws::{
-    DeadLetter, DeadLetterError, DeadLetterSink, Delivery, SqsDeadLetters, SqsProducer, Worker, WorkerConfig,
-    aws_sdk_sqs,
+    DeadLetter, DeadLetterError, DeadLetterSink, Delivery, RefusedReason, SqsDeadLetters, SqsProducer, Worker,
+    WorkerConfig, aws_sdk_sqs,
 };
 use proactive_core::{Envelope, Region};
 
 use crate::client_args::ClientArgs;
-use crate::input;
+use crate::input::Input;
 use crate::{INVALID, OK, USAGE};
 
 /// The `queue` subcommands.
@@ -73,26 +73,34 @@ async fn sqs(queue: &QueueArgs) -> aws_sdk_sqs::Client {
 
 async fn send(args: SendArgs) -> u8 {
     let started = Instant::now();
-    let mut items = Vec::new();
+    let (mut total, mut invalid) = (0u64, 0u64);
+    let mut valid: Vec<(String, Envelope)> = Vec::new();
     for path in &args.paths {
-        match input::read(path) {
-            Ok(read) => items.extend(read),
+        let input = match Input::open(path) {
+            Ok(input) => input,
             Err(message) => {
                 eprintln!("error: {message}");
                 return USAGE;
             }
-        }
-    }
-    let mut invalid = 0u64;
-    let mut valid: Vec<(String, Envelope)> = Vec::new();
-    for item in &items {
-        match (&item.parsed.envelope, item.parsed.report.has_errors()) {
-            (Some(envelope), false) => valid.push((item.location(), envelope.clone())),
-            _ => {
-                invalid += 1;
-                out!("{}: not enqueued, invalid:", item.location());
-                for problem in item.parsed.report.errors() {
-                    out!("  {problem}");
+        };
+        for item in input {
+            let item = match item {
+                Ok(item) => item,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return USAGE;
+                }
+            };
+            total += 1;
+            let location = item.location();
+            match item.parsed.envelope {
+                Some(envelope) if !item.parsed.report.has_errors() => valid.push((location, envelope)),
+                _ => {
+                    invalid += 1;
+                    out!("{location}: not enqueued, invalid:");
+                    for problem in item.parsed.report.errors() {
+                        out!("  {problem}");
+                    }
                 }
             }
         }
@@ -106,18 +114,21 @@ async fn send(args: SendArgs) -> u8 {
             return USAGE;
         }
     };
+    let mut failed = 0u64;
     for refused in &report.refused {
-        out!("{}: not enqueued: {}", locations[refused.index], refused.reason);
+        // SQS's own refusal may pass another time; the others never will.
+        let outcome = if matches!(refused.reason, RefusedReason::Sqs { .. }) { "failed" } else { "invalid" };
+        failed += u64::from(outcome == "failed");
+        out!("{}: not enqueued, {outcome}: {}", locations[refused.index], refused.reason);
     }
-    let total = items.len() as u64;
-    let rejected = invalid + report.refused.len() as u64;
+    let invalid = invalid + report.refused.len() as u64 - failed;
     out!(
-        "{total} event{}: {} enqueued, {rejected} rejected; {} ms",
+        "{total} event{}: {} enqueued, {invalid} invalid, {failed} failed; {} ms",
         if total == 1 { "" } else { "s" },
         report.enqueued,
         started.elapsed().as_millis()
     );
-    if rejected == 0 { OK } else { INVALID }
+    if invalid + failed == 0 { OK } else { INVALID }
 }
 
 /// Refusals printed on standard output as JSON lines, when there is no

@@ -1,17 +1,30 @@
-//! `proactive send`: validate, preview and send envelopes, with a summary and a
-//! file of everything that was not accepted.
+//! `proactive send`: read envelopes as a stream, validate them, send the valid
+//! ones through the library's bulk send, and write each outcome as it
+//! completes, with a summary, a file of everything not delivered, and a journal
+//! to resume from.
+//!
+//! A reader thread parses the input while the runtime sends, so memory is
+//! bounded by the concurrency, not by the input: at most [`QUEUED`] parsed
+//! events wait for a free slot.
 
-use std::io::{IsTerminal, Write};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use proactive_core::client::{BulkSummary, Client, SendError};
-use proactive_core::{Envelope, Locale};
+use proactive_core::Envelope;
+use proactive_core::client::{BulkOutcome, Client, Outcome};
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
-use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use crate::client_args::ClientArgs;
-use crate::input::{self, Item};
-use crate::{Format, INVALID, OK, USAGE};
+use crate::input::{Input, Item};
+use crate::journal::{Journal, Settled};
+use crate::{Format, USAGE};
+
+mod report;
+
+use report::{Event, Reporter};
 
 /// Every option of `proactive send`.
 #[derive(clap::Args)]
@@ -24,48 +37,122 @@ pub(crate) struct SendArgs {
     /// How many events are in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
-    /// Write every event that was not accepted to this file, as JSONL with its error
-    /// (the file can be sent again as is).
+    /// Write every event that was not delivered (invalid, refused, failed, or interrupted) to this
+    /// file, as JSONL with its error; the file can be sent again as is. An existing file is replaced
+    /// only at the end, atomically. It may not be an input.
     #[arg(long, value_name = "PATH")]
     failed: Option<String>,
+    /// Append each event's final outcome to this JSONL file as it completes (synced to disk in
+    /// batches). Run the same command again with the same journal to resume: events it records
+    /// as accepted, already delivered or refused are skipped, the rest are sent. It may not be an input.
+    #[arg(long, value_name = "PATH")]
+    journal: Option<String>,
     /// Start an embedded sandbox and send to it: no credentials needed.
     #[arg(long)]
     sandbox: bool,
     /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
     #[arg(long, default_value_t = 0.0, requires = "sandbox")]
     sandbox_fail_rate: f64,
-    /// Output format of the summary.
+    /// Re-stamp every envelope before sending: timestamp = now, expiryTime = now +
+    /// its own window (clamped to 5 min..23 h). For envelopes written earlier,
+    /// which Amazon refuses once their expiry is less than 5 min or more than 24 h away.
+    #[arg(long)]
+    restamp: bool,
+    /// Output format: a line per event and a summary line, or the same as JSON objects (JSONL).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Print only events that were not delivered, and the summary.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
-/// Per-event lines are printed for small inputs; larger ones print only problems.
-const VERBOSE_UP_TO: usize = 20;
+/// Parsed events waiting for a free slot, at most (besides those in flight).
+const QUEUED: usize = 256;
+/// How long in-flight events may take to finish after Ctrl-C.
+const GRACE: Duration = Duration::from_secs(10);
+/// How long the reader thread gets to notice the end of the run.
+const READER_WAIT: Duration = Duration::from_secs(1);
 
 pub(crate) fn run(args: SendArgs) -> u8 {
-    let mut items = Vec::new();
+    if !(0.0..=1.0).contains(&args.sandbox_fail_rate) {
+        error!("--sandbox-fail-rate must be between 0 and 1");
+        return USAGE;
+    }
+    if let Err(message) = check_paths(&args) {
+        error!("{message}");
+        return USAGE;
+    }
+    let mut inputs = Vec::with_capacity(args.paths.len());
     for path in &args.paths {
-        match input::read(path) {
-            Ok(read) => items.extend(read),
+        match Input::open(path) {
+            Ok(input) => inputs.push(input),
             Err(message) => {
-                eprintln!("error: {message}");
+                error!("{message}");
                 return USAGE;
             }
         }
     }
-    if items.is_empty() {
-        eprintln!("error: no events in the input");
-        return USAGE;
-    }
-    if !(0.0..=1.0).contains(&args.sandbox_fail_rate) {
-        eprintln!("error: --sandbox-fail-rate must be between 0 and 1");
-        return USAGE;
-    }
+    let (journal, settled) = match args.journal.as_deref().map(Journal::open).transpose() {
+        Ok(Some((journal, settled))) => (Some(journal), settled),
+        Ok(None) => (None, Settled::default()),
+        Err(message) => {
+            error!("{message}");
+            return USAGE;
+        }
+    };
+    let reporter = match Reporter::new(&args, journal, settled.resumed, input_bytes(&args.paths)) {
+        Ok(reporter) => reporter,
+        Err(message) => {
+            error!("{message}");
+            return USAGE;
+        }
+    };
     let Some(runtime) = crate::runtime() else { return USAGE };
-    runtime.block_on(send(args, items))
+    let code = runtime.block_on(send(&args, inputs, settled, reporter));
+    // In-flight requests cancelled by an interruption must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    code
 }
 
-async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
+/// `--failed` and `--journal` may be neither an input nor each other.
+fn check_paths(args: &SendArgs) -> Result<(), String> {
+    let outputs = [("--failed", &args.failed), ("--journal", &args.journal)];
+    for (flag, output) in outputs {
+        let Some(output) = output else { continue };
+        if let Some(input) = args.paths.iter().find(|input| *input == output || crate::files::same_file(input, output))
+        {
+            return Err(format!(
+                "{flag} `{output}` is the input `{input}`: it would be overwritten; write it to another file"
+            ));
+        }
+    }
+    if let (Some(failed), Some(journal)) = (&args.failed, &args.journal)
+        && (failed == journal || crate::files::same_file(failed, journal))
+    {
+        return Err(format!("--failed and --journal are the same file `{failed}`; give each its own"));
+    }
+    Ok(())
+}
+
+/// The inputs' total size, for the progress bar's ETA; `None` with standard input.
+fn input_bytes(paths: &[String]) -> Option<u64> {
+    paths.iter().map(|path| (path != "-").then(|| std::fs::metadata(path).ok().map(|m| m.len())).flatten()).sum()
+}
+
+/// What the reader thread hands over besides the envelopes to send.
+enum Read {
+    /// An event that is not sent: invalid, or settled by an earlier run.
+    NotSent(Box<Item>),
+    /// A file that held no events.
+    Empty(String),
+    /// An input that could not be read to its end.
+    Error(String),
+}
+
+/// The events handed to the bulk send and not yet back, by their index there.
+type Pending = Arc<Mutex<HashMap<usize, Event>>>;
+
+async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporter: Reporter) -> u8 {
     let started = Instant::now();
     // The embedded sandbox lives as long as this function.
     let sandbox = if args.sandbox {
@@ -73,151 +160,212 @@ async fn send(args: SendArgs, items: Vec<Item>) -> u8 {
         match Sandbox::start_with(config).await {
             Ok(sandbox) => Some(sandbox),
             Err(error) => {
-                eprintln!("error: cannot start the sandbox: {error}");
+                error!("cannot start the sandbox: {error}");
                 return USAGE;
             }
         }
     } else {
         None
     };
-    let client = match client(&args, sandbox.as_ref()) {
+    let client = match client(args, sandbox.as_ref()) {
         Ok(client) => client,
         Err(message) => {
-            eprintln!("error: {message}");
+            error!("{message}");
             return USAGE;
         }
     };
 
-    let verbose = args.format == Format::Text && items.len() <= VERBOSE_UP_TO;
-    let mut failed_file = match args.failed.as_deref().map(std::fs::File::create).transpose() {
-        Ok(file) => file.map(std::io::BufWriter::new),
-        Err(error) => {
-            eprintln!("error: cannot create `{}`: {error}", args.failed.as_deref().unwrap_or_default());
-            return USAGE;
-        }
+    let stop = Arc::new(AtomicBool::new(false));
+    let pending: Pending = Arc::default();
+    let (envelopes_tx, mut envelopes_rx) = mpsc::channel::<Envelope>(QUEUED);
+    let (others_tx, mut others_rx) = mpsc::channel::<Read>(QUEUED);
+    let reader = {
+        let (stop, pending) = (Arc::clone(&stop), Arc::clone(&pending));
+        let restamp = args.restamp;
+        std::thread::spawn(move || {
+            read_inputs(inputs, &settled, restamp, &envelopes_tx, &others_tx, &pending, &stop);
+        })
     };
-    let mut not_accepted = |item: &Item, error: Value| {
-        if let Some(file) = failed_file.as_mut() {
-            let line = json!({"source": item.location(), "error": error, "envelope": item.value});
-            if writeln!(file, "{line}").is_err() {
-                eprintln!("error: cannot write to the --failed file");
-            }
-        }
-    };
-
-    // Invalid events are never sent: they count as rejected and go to --failed.
-    let mut rejected_invalid = 0u64;
-    let mut to_send: Vec<(usize, Envelope)> = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        match (&item.parsed.envelope, item.parsed.report.has_errors()) {
-            (Some(envelope), false) => to_send.push((index, envelope.clone())),
-            _ => {
-                rejected_invalid += 1;
-                let problems: Vec<String> = item.parsed.report.errors().map(ToString::to_string).collect();
-                if args.format == Format::Text {
-                    out!("{}: not sent, invalid:", item.location());
-                    for problem in &problems {
-                        out!("  {problem}");
+    let taking = Arc::clone(&stop);
+    let envelopes = futures_util::stream::poll_fn(move |cx| {
+        // After Ctrl-C no new event is taken; those in flight finish.
+        if taking.load(Ordering::Acquire) { std::task::Poll::Ready(None) } else { envelopes_rx.poll_recv(cx) }
+    });
+    let mut outcomes = client.send_stream(envelopes, usize::from(args.concurrency));
+    let mut signals = Signals::new();
+    let (mut sending, mut reading) = (true, true);
+    let mut deadline: Option<tokio::time::Instant> = None;
+    let mut bad_input = false;
+    let mut flush = tokio::time::interval(report::FLUSH_EVERY);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while sending || reading {
+        tokio::select! {
+            outcome = outcomes.next(), if sending => match outcome {
+                Some(outcome) => {
+                    let event = pending.lock().ok().and_then(|mut pending| pending.remove(&outcome.index));
+                    if let Some(event) = event {
+                        sent(&mut reporter, event, &outcome);
                     }
                 }
-                not_accepted(item, json!({"stage": "validation", "problems": problems}));
+                None => sending = false,
+            },
+            read = others_rx.recv(), if reading => match read {
+                Some(Read::NotSent(item)) => reporter.not_sent(*item),
+                Some(Read::Empty(file)) => {
+                    reporter.flush();
+                    error!("`{file}` holds no events");
+                }
+                Some(Read::Error(message)) => {
+                    reporter.flush();
+                    error!("{message}");
+                    bad_input = true;
+                }
+                None => reading = false,
+            },
+            () = signals.next(), if deadline.is_none() || signals.received == 1 => {
+                stop.store(true, Ordering::Release);
+                // A second signal: stop waiting for the events in flight.
+                let wait = if signals.received == 1 { GRACE } else { Duration::ZERO };
+                deadline = Some(tokio::time::Instant::now() + wait);
+                reading = false;
+                reporter.interrupted(signals.received == 1, wait);
+            },
+            () = sleep_until(deadline), if deadline.is_some() => break,
+            // Lines are buffered; a quiet moment prints them.
+            _ = flush.tick() => reporter.tick(),
+        }
+    }
+    // Stop the reader (it may wait on a full queue) and close the bulk send.
+    stop.store(true, Ordering::Release);
+    drop(outcomes);
+    drop(others_rx);
+    // The reader ends at once unless it waits on the input itself (a terminal on
+    // standard input): then it is left behind, and ends with the process.
+    let waited = Instant::now();
+    while !reader.is_finished() && waited.elapsed() < READER_WAIT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let unsettled: Vec<Event> =
+        pending.lock().map(|mut pending| pending.drain().map(|(_, e)| e).collect()).unwrap_or_default();
+    reporter.finish(unsettled, &client, started.elapsed(), args.sandbox, signals.code(), bad_input)
+}
+
+/// Hands one bulk-send outcome to the reporter, with the outcome this run gives it.
+fn sent(reporter: &mut Reporter, event: Event, outcome: &BulkOutcome) {
+    let mut kind = Outcome::of(&outcome.result);
+    // Resuming: a 409 on the first attempt is an event the interrupted run delivered.
+    if kind == Outcome::Refused
+        && reporter.resumed()
+        && outcome.result.as_ref().err().and_then(|e| e.status()) == Some(409)
+    {
+        kind = Outcome::AlreadyDelivered;
+    }
+    reporter.outcome(event, kind, &outcome.result);
+}
+
+/// The reader thread: parses every input, hands valid events to the bulk send
+/// and the rest to the reporter, until the inputs end or `stop` is set.
+fn read_inputs(
+    inputs: Vec<Input>,
+    settled: &Settled,
+    restamp: bool,
+    envelopes: &mpsc::Sender<Envelope>,
+    others: &mpsc::Sender<Read>,
+    pending: &Pending,
+    stop: &AtomicBool,
+) {
+    let mut index = 0;
+    for mut input in inputs {
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return;
             }
+            let mut item = match input.next_item() {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(message) => {
+                    let _ = others.blocking_send(Read::Error(message));
+                    break;
+                }
+            };
+            let settled_before =
+                item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
+            if !item.is_valid() || settled_before {
+                if others.blocking_send(Read::NotSent(Box::new(item))).is_err() {
+                    return;
+                }
+                continue;
+            }
+            let Some(mut envelope) = item.parsed.envelope.take() else { continue };
+            if restamp {
+                envelope.restamp();
+            }
+            let event = Event::new(item, &envelope, index);
+            if let Ok(mut pending) = pending.lock() {
+                pending.insert(index, event);
+            }
+            index += 1;
+            if envelopes.blocking_send(envelope).is_err() {
+                return;
+            }
+        }
+        if input.items == 0 && others.blocking_send(Read::Empty(input.file().to_owned())).is_err() {
+            return;
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, counted.
+struct Signals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+    received: u32,
+    last: i32,
+}
+
+impl Signals {
+    fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+            received: 0,
+            last: 0,
         }
     }
 
-    let progress = (args.format == Format::Text && std::io::stdout().is_terminal() && to_send.len() > 1).then(|| {
-        let bar = indicatif::ProgressBar::new(to_send.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sent, {per_sec}, eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-
-    let positions: Vec<usize> = to_send.iter().map(|(index, _)| *index).collect();
-    let envelopes: Vec<Envelope> = to_send.into_iter().map(|(_, envelope)| envelope).collect();
-    let mut outcomes = client.send_all(envelopes, usize::from(args.concurrency));
-    let mut summary = BulkSummary::new();
-    while let Some(outcome) = outcomes.next().await {
-        summary.record(&outcome);
-        let item = &items[positions[outcome.index]];
-        let line = match &outcome.result {
-            Ok(accepted) => {
-                let mut line = format!(
-                    "{}: accepted ({}{})",
-                    item.location(),
-                    accepted.status(),
-                    accepted.request_id().map(|id| format!(", request {id}")).unwrap_or_default()
-                );
-                if accepted.by_earlier_attempt() {
-                    line.push_str(", confirmed by a 409 after a lost answer");
-                }
-                verbose.then_some(line)
-            }
-            Err(error) => {
-                not_accepted(item, error_json(error));
-                Some(format!("{}: not accepted: {error}", item.location()))
+    /// The next signal.
+    async fn next(&mut self) {
+        let interrupt = async {
+            match &mut self.interrupt {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
             }
         };
-        if let Some(line) = line {
-            match &progress {
-                Some(bar) => bar.println(line),
-                None if args.format == Format::Text => out!("{line}"),
-                None => {}
+        let terminate = async {
+            match &mut self.terminate {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
             }
-        }
-        if verbose && let Some(envelope) = &item.parsed.envelope {
-            let locale = envelope.localized_attributes.locales().next().cloned().unwrap_or_else(Locale::en_us);
-            let preview = envelope.preview(&locale);
-            out!("  {preview}");
-        }
-        if let Some(bar) = &progress {
-            bar.inc(1);
-        }
-    }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    if let Some(mut file) = failed_file
-        && let Err(error) = file.flush()
-    {
-        eprintln!("error: cannot write the --failed file: {error}");
+        };
+        self.last = tokio::select! {
+            _ = interrupt => 2,
+            _ = terminate => 15,
+        };
+        self.received += 1;
     }
 
-    let total = items.len() as u64;
-    let rejected = rejected_invalid + summary.invalid + summary.rejected;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    match args.format {
-        Format::Json => out!(
-            "{}",
-            json!({
-                "total": total,
-                "accepted": summary.accepted,
-                "rejected": rejected,
-                "failed": summary.failed,
-                "retries": summary.retries,
-                "token_requests": client.token_requests(),
-                "elapsed_ms": elapsed_ms,
-            })
-        ),
-        Format::Text => {
-            out!(
-                "{total} event{}: {} accepted, {rejected} rejected, {} failed; {} retries, {} token request(s), {elapsed_ms} ms{}",
-                if total == 1 { "" } else { "s" },
-                summary.accepted,
-                summary.failed,
-                summary.retries,
-                client.token_requests(),
-                if args.sandbox { " (sandbox)" } else { "" }
-            );
-            if let Some(path) = &args.failed
-                && summary.accepted < total
-            {
-                out!("events not accepted were written to {path}");
-            }
-        }
+    /// The exit status after the signal (128 + its number), if one came.
+    fn code(&self) -> Option<u8> {
+        (self.received > 0).then(|| 128 + self.last as u8)
     }
-    if summary.accepted == total { OK } else { INVALID }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The client for the flags: the sandbox's, or Amazon's with credentials.
@@ -229,15 +377,4 @@ fn client(args: &SendArgs, sandbox: Option<&Sandbox>) -> Result<Client, String> 
         None => args.amazon.credentials(true, &args.paths)?,
     };
     args.amazon.configure(builder, sandbox.is_some()).build().map_err(|error| error.to_string())
-}
-
-/// The error as written to `--failed`: the stage, the status and Amazon's words.
-fn error_json(error: &SendError) -> Value {
-    json!({
-        "message": error.to_string(),
-        "status": error.status(),
-        "request_id": error.request_id(),
-        "attempts": error.attempts(),
-        "retryable": error.is_retryable(),
-    })
 }

@@ -68,8 +68,37 @@ fn validate_text_says_ok_per_event_and_exits_0() {
     args.extend(EXAMPLES);
     let out = run(&args, None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout.lines().count(), 8);
-    assert!(out.stdout.lines().all(|l| l.ends_with(": ok")), "{}", out.stdout);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 9, "{}", out.stdout);
+    // The examples are stored envelopes dated 2035: valid, but Amazon would refuse them
+    // today, which offline validation says as a warning.
+    for line in &lines[..8] {
+        assert!(
+            line.contains(": warning: expiryTime: expiryTime 2035-06-02T08:00:00Z is ")
+                && line.contains(" days after now; Amazon accepts an expiryTime between now + 5 min ("),
+            "{line}"
+        );
+    }
+    assert_eq!(lines[8], "8 events: 8 valid, 0 invalid; 8 with warnings");
+    let (_, fresh) = restamped("examples/events/weather_alert.json");
+    let out = run(&["validate", &fresh], None);
+    assert_eq!(
+        (out.code, out.stdout.trim_end()),
+        (0, format!("{fresh}: ok\n1 event: 1 valid, 0 invalid; 0 with warnings").as_str())
+    );
+}
+
+/// The example re-stamped to now (its own window kept), as a scratch file.
+fn restamped(example: &str) -> (Value, String) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(format!("../{example}")).unwrap()).unwrap();
+    let (envelope, _) = proactive_core::Envelope::from_json(&v.to_string()).unwrap();
+    let mut envelope = envelope;
+    envelope.restamp();
+    v["timestamp"] = serde_json::json!(envelope.timestamp);
+    v["expiryTime"] = serde_json::json!(envelope.expiry_time);
+    let name = format!("fresh-{}", example.rsplit('/').next().unwrap());
+    let path = scratch(&name, &v.to_string());
+    (v, path)
 }
 
 #[test]
@@ -79,6 +108,27 @@ fn validate_text_lists_problems_with_paths_and_exits_1() {
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("error: event.payload.alert.garbageTypes: 6 items, at most 5"), "{}", out.stdout);
     assert!(out.stdout.contains("warning: relevantAudience.payload:"), "{}", out.stdout);
+}
+
+#[test]
+fn validate_names_the_intended_reference_for_a_misspelled_prefix() {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string("../examples/events/media_content.json").unwrap()).unwrap();
+    v["event"]["payload"]["content"]["name"] = Value::from("localized:title");
+    v["localizedAttributes"] =
+        serde_json::json!([{"locale": "en-US", "providerName": "Example TV", "title": "Luther"}]);
+    let path = scratch("misspelled.json", &v.to_string());
+    let out = run(&["validate", &path], None);
+    assert_eq!(out.code, 1);
+    let first = out.stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{path}: error: event.payload.content.name: `localized:title` looks like a misspelled reference, and \
+             Alexa would read it aloud as it is: write `localizedattribute:title` (the prefix is \
+             `localizedattribute:`, lowercase, no spaces)"
+        )
+    );
 }
 
 #[test]
@@ -151,6 +201,19 @@ fn preview_prints_each_locale_or_one() {
             .contains("de-DE: Der Nachtmanager, Staffel 3 will stream on June 5, 2035 at 8:00 PM UTC on Beispiel TV.")
     );
     assert!(!out.stdout.contains("en-US"));
+    assert!(
+        out.stdout.contains("Beispiel TV. [English sentence; Alexa speaks de-DE in its own words]"),
+        "{}",
+        out.stdout
+    );
+    // A locale the event lacks is an error, not an English sentence passed off as German.
+    let out = run(&["preview", "--locale", "fr-FR", "examples/events/media_content.json"], None);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr.lines().next().unwrap(),
+        "error: examples/events/media_content.json: users in fr-FR would get this event without its content: the \
+         event has no `fr-FR` localized attributes; it has `en-US`, `de-DE`"
+    );
     let bad = scratch("bad3.json", &broken_example());
     assert_eq!(run(&["preview", &bad], None).code, 1);
 }
@@ -276,7 +339,7 @@ fn manifest_errors_exit_2() {
 
 #[test]
 fn send_to_the_sandbox_accepts_every_example_and_previews_it() {
-    let mut args = vec!["send", "--sandbox"];
+    let mut args = vec!["send", "--sandbox", "--restamp"];
     args.extend(EXAMPLES);
     let out = run(&args, None);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -289,18 +352,40 @@ fn send_to_the_sandbox_accepts_every_example_and_previews_it() {
     assert!(out.stdout.contains("  en-US: There is a tornado alert for your area. Provided by Example Weather Corp."));
     let summary = out.stdout.lines().last().unwrap();
     assert!(
-        summary.starts_with("8 events: 8 accepted, 0 rejected, 0 failed; 0 retries, 1 token request(s)"),
+        summary.starts_with(
+            "8 events: 8 accepted, 0 already delivered, 0 invalid, 0 refused, 0 failed; 0 retries, 1 token request(s)"
+        ),
         "{summary}"
     );
 }
 
 #[test]
 fn send_json_summary_has_the_documented_shape() {
-    let out = run(&["send", "--sandbox", "--format", "json", "examples/events/weather_alert.json"], None);
+    let out = run(&["send", "--sandbox", "--restamp", "--format", "json", "examples/events/weather_alert.json"], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    let lines: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "one line per event, then the summary: {}", out.stdout);
+    assert_eq!(lines[0]["source"], "examples/events/weather_alert.json");
+    assert_eq!((lines[0]["outcome"].as_str(), lines[0]["status"].as_u64()), (Some("accepted"), Some(202)));
+    let summary = &lines[1];
     let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["total", "accepted", "rejected", "failed", "retries", "token_requests", "elapsed_ms"]);
+    assert_eq!(
+        keys,
+        [
+            "total",
+            "accepted",
+            "already_delivered",
+            "invalid",
+            "refused",
+            "failed",
+            "skipped",
+            "retries",
+            "token_requests",
+            "elapsed_ms",
+            "kinds"
+        ]
+    );
+    assert_eq!(summary["kinds"], serde_json::json!({}));
     assert_eq!((summary["total"].as_u64(), summary["accepted"].as_u64()), (Some(1), Some(1)));
     assert_eq!(summary["token_requests"], 1);
 }
@@ -320,25 +405,34 @@ fn send_with_injected_failures_loses_nothing() {
             &failed,
             "--format",
             "json",
+            "--quiet",
+            "--restamp",
             "examples/events/orders.jsonl",
         ],
         None,
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
-    let (accepted, failed_count) = (summary["accepted"].as_u64().unwrap(), summary["failed"].as_u64().unwrap());
+    let lines: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let summary = lines.last().unwrap();
+    let count = |key: &str| summary[key].as_u64().unwrap();
+    let (delivered, failed_count) = (count("accepted") + count("already_delivered"), count("failed"));
     assert!(failed_count > 0, "the sandbox injected no failure: {summary}");
-    assert_eq!(accepted + failed_count + summary["rejected"].as_u64().unwrap(), 300);
+    assert_eq!(delivered + failed_count + count("refused"), 300);
+    assert_eq!(lines.len() as u64 - 1, failed_count + count("refused"), "--quiet prints only what was not delivered");
+    assert!(lines[..lines.len() - 1].iter().all(|l| l["outcome"] == "failed" || l["outcome"] == "refused"));
     let lines: Vec<Value> =
         std::fs::read_to_string(&failed).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len() as u64, failed_count);
     for line in &lines {
         assert!(line["source"].as_str().unwrap().starts_with("examples/events/orders.jsonl:"));
         assert!(line["error"]["message"].is_string());
+        let kind = line["error"]["kind"].as_str().unwrap();
+        assert!(["server_error", "no_answer"].contains(&kind), "{line}");
+        assert!(line["error"]["hint"].as_str().unwrap().contains("retry later") || kind == "no_answer", "{line}");
         assert!(line["envelope"]["referenceId"].is_string());
     }
     // The --failed file is itself valid input: sending it again delivers the rest.
-    let again = run(&["send", "--sandbox", "--format", "json", &failed], None);
+    let again = run(&["send", "--sandbox", "--restamp", "--format", "json", "--quiet", &failed], None);
     assert_eq!(again.code, 0, "{}", again.stderr);
     let summary: Value = serde_json::from_str(&again.stdout).unwrap();
     assert_eq!(summary["accepted"].as_u64(), Some(failed_count));
@@ -348,14 +442,24 @@ fn send_with_injected_failures_loses_nothing() {
 fn send_reads_stdin_and_refuses_invalid_events_without_sending_them() {
     let good = std::fs::read_to_string("../examples/events/message_alert.json").unwrap().replace('\n', "");
     let failed = scratch("invalid-failed.jsonl", "");
-    let out = run(&["send", "--sandbox", "--failed", &failed, "-"], Some(&format!("{good}\n{}\n", broken_example())));
+    let out = run(
+        &["send", "--sandbox", "--restamp", "--failed", &failed, "-"],
+        Some(&format!("{good}\n{}\n", broken_example())),
+    );
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("-:1: accepted (202"), "{}", out.stdout);
-    assert!(out.stdout.contains("-:2: not sent, invalid:"), "{}", out.stdout);
-    assert!(out.stdout.contains("2 events: 1 accepted, 1 rejected, 0 failed"), "{}", out.stdout);
+    assert!(out.stdout.contains("-:2: invalid: not sent\n  error: event.payload.alert.garbageTypes"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("2 events: 1 accepted, 0 already delivered, 1 invalid, 0 refused, 0 failed"),
+        "{}",
+        out.stdout
+    );
     let line: Value = serde_json::from_str(std::fs::read_to_string(&failed).unwrap().trim()).unwrap();
     assert_eq!(line["source"], "-:2");
     assert_eq!(line["error"]["stage"], "validation");
+    assert_eq!(line["error"]["kind"], "invalid");
+    assert!(line["error"]["hint"].as_str().unwrap().starts_with("it was not sent: fix the errors listed"));
+    assert!(out.stdout.contains("not delivered, by kind: 1 invalid"), "{}", out.stdout);
     assert!(line["error"]["problems"][0].as_str().unwrap().contains("garbageTypes"));
 }
 
@@ -382,13 +486,13 @@ fn send_needs_credentials_and_never_prints_the_secret() {
             "--token-url",
             "http://127.0.0.1:1/auth/o2/token",
         ])
-        .args(["--client-id", "amzn1.application-oa2-client.x", "examples/events/weather_alert.json"])
+        .args(["--client-id", "amzn1.application-oa2-client.x", "--restamp", "examples/events/weather_alert.json"])
         .env("ALEXA_CLIENT_SECRET", secret)
         .output()
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(stdout.contains("not accepted"), "{stdout}");
+    assert!(stdout.contains("weather_alert.json: failed: the token request failed"), "{stdout}");
     assert!(!stdout.contains(secret) && !stderr.contains(secret));
 
     // A non-loopback plain-http endpoint is refused before any request.

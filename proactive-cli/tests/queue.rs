@@ -57,7 +57,7 @@ async fn send_enqueues_the_valid_events_and_work_delivers_them_until_sigterm() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains(":2: not enqueued, invalid:\n  error: referenceId: "), "{stdout}");
-    assert!(stdout.lines().last().unwrap().starts_with("3 events: 2 enqueued, 1 rejected; "), "{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("3 events: 2 enqueued, 1 invalid, 0 failed; "), "{stdout}");
 
     let sandbox = Sandbox::start().await.unwrap();
     let worker = proactive()

@@ -151,18 +151,19 @@ fn preview_suggests_the_closest_locale() {
     assert!(out.stderr.starts_with("error: invalid locale `en_us`"), "{}", out.stderr);
     assert!(out.stderr.contains("; did you mean `en-US`?"), "{}", out.stderr);
 
-    // A locale the event lacks: previewed, with a warning naming the close one.
+    // A locale the event lacks: an error naming the close one, and no sentence
+    // passed off as what users in that locale hear (issue 12).
     let out = run(&["preview", "--locale", "en-UK", "examples/events/order_status.json"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr.contains(
-            "warning: examples/events/order_status.json: the event has no `en-UK` localized attributes; did you \
-             mean `en-US`?"
+            "error: examples/events/order_status.json: users in en-UK would get this event without its content: \
+             the event has no `en-UK` localized attributes; did you mean `en-US`?"
         ),
         "{}",
         out.stderr
     );
-    assert!(out.stdout.contains("  en-UK: "), "{}", out.stdout);
+    assert!(!out.stdout.contains("  en-UK: "), "{}", out.stdout);
 
     // A locale the event has: no warning.
     let out = run(&["preview", "--locale", "en-US", "examples/events/order_status.json"]);
@@ -232,6 +233,8 @@ fn send_args<'a>(sandbox: &'a Sandbox, extra: &[&'a str]) -> Vec<String> {
         sandbox.base_url(),
         "--token-url".to_owned(),
         sandbox.token_url(),
+        // The examples are stored envelopes: sent as of now (issue 12's now-window).
+        "--restamp".to_owned(),
     ];
     args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     args

@@ -10,32 +10,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group};
-use proactive_core::schemas::{AnyEvent, EventName};
-use proactive_core::{Audience, Envelope, Locale, LocalizedAttributes, ReferenceId};
 
-struct Case {
-    name: EventName,
-    event: AnyEvent,
-    localized: LocalizedAttributes,
-}
+use proactive_core::{Audience, Envelope, ReferenceId};
 
-fn cases() -> Vec<Case> {
-    EventName::ALL
-        .iter()
-        .map(|&name| {
-            let text = name.schema().examples[0];
-            let payload: serde_json::Value = serde_json::from_str(text).expect("examples are JSON");
-            let event: AnyEvent =
-                serde_json::from_value(serde_json::json!({"name": name.as_str(), "payload": payload}))
-                    .expect("examples fit their schema");
-            let mut localized = LocalizedAttributes::new();
-            for key in text.split("localizedattribute:").skip(1).filter_map(|s| s.split('"').next()) {
-                localized.insert(Locale::en_us(), key, format!("{key} text")).expect("example keys are valid");
-            }
-            Case { name, event, localized }
-        })
-        .collect()
-}
+mod cases;
+
+use cases::{Case, cases};
 
 fn build_validate_serialize(case: &Case, timestamp: DateTime<Utc>, id: &ReferenceId) -> Vec<u8> {
     let (envelope, report) = Envelope::builder(&case.event, Audience::Multicast)

@@ -11,6 +11,12 @@ use crate::{Audience, LocalizedAttributes, ProactiveEvent, ReferenceId};
 pub const MIN_EXPIRY: Duration = Duration::minutes(5);
 /// The latest allowed expiry, after the timestamp.
 pub const MAX_EXPIRY: Duration = Duration::hours(24);
+
+/// The largest request body an event may have: 1 MiB. The one limit everything
+/// here enforces: [`Client::send`](crate::client::Client::send) refuses a larger
+/// envelope without sending it, the sandbox answers 400 to one, and
+/// [`Report::check_body_size`] reports it (as `proactive validate` does).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The expiry [`EnvelopeBuilder::default_expiry`] uses: 23 h, not 24, so clock
 /// skew cannot push it past Amazon's limit.
 pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);

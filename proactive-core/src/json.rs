@@ -103,8 +103,9 @@ pub fn parse_str(text: &str) -> Parsed {
 }
 
 /// Reads one envelope from JSON bytes (which must be UTF-8); see [`Parsed`].
+/// An object with the same key twice is an error naming the key.
 pub fn parse_slice(bytes: &[u8]) -> Parsed {
-    match serde_json::from_slice::<Value>(bytes) {
+    match crate::strict::from_slice(bytes) {
         Ok(value) => parse_value(value),
         Err(error) => {
             let mut report = Report::new();
@@ -317,7 +318,7 @@ impl Reader<'_> {
             self.report.error(Rule::InvalidValue, at, format!("expected an object, found {}", kind(&value)));
             return Value::Null;
         };
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(input.len());
         let mut pending: Vec<(String, Value)> = input.into_iter().collect();
         // A field that untyped JSON may carry one level too deep (the seed's
         // `invite.inviter.relationshipToInvitee`) is pulled up to its place.
@@ -346,6 +347,7 @@ impl Reader<'_> {
                 }
             }
         }
+        let mut path = format!("{at}.");
         for (key, value) in pending {
             let field = match table::Field::child(fields, &key) {
                 Some(field) => field,
@@ -380,7 +382,9 @@ impl Reader<'_> {
                     }
                 },
             };
-            let path = format!("{at}.{}", field.name);
+            // One buffer for every field's path: `at.` then the name.
+            path.truncate(at.len() + 1);
+            path.push_str(field.name);
             let normalized = self.field(value, field, &path, facts);
             out.insert(field.name.to_owned(), normalized);
         }

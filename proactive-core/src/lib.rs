@@ -90,12 +90,16 @@ mod ids;
 pub mod json;
 mod localized_attributes;
 pub mod manifest;
+mod numbers;
 mod preview;
+mod reference;
 mod region;
 mod report;
+mod strict;
 pub mod subscription;
 pub mod suggest;
 mod validate;
+mod window;
 
 pub use chrono;
 pub use proactive_schemas as schemas;
@@ -109,7 +113,7 @@ pub use audience::Audience;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
-pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_EXPIRY, MIN_EXPIRY};
+pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use json::Parsed;
@@ -118,3 +122,4 @@ pub use preview::Preview;
 pub use proactive_derive::ProactiveEvent;
 pub use region::{Region, UnknownRegion};
 pub use report::{Problem, Report, Rule, Severity};
+pub use window::{MAX_RESTAMP_WINDOW, OutsideNowWindow};

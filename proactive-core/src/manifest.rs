@@ -25,6 +25,8 @@
 //! # }
 //! ```
 
+pub mod lint;
+
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -395,7 +397,7 @@ impl EventsManifest {
 
     /// [`merge_into`](Self::merge_into) for `skill.json` as text: returns the
     /// merged document, pretty-printed with two spaces as the ASK CLI writes it
-    /// (key order is kept; the formatting is serde_json's).
+    /// (key order and numbers are kept as written; the formatting is serde_json's).
     pub fn merge_json(&self, skill_json: &str) -> Result<String, ManifestError> {
         let mut skill: Value = serde_json::from_str(skill_json).map_err(|error| ManifestError::NotJson {
             line: error.line(),
@@ -407,8 +409,9 @@ impl EventsManifest {
             },
         })?;
         self.merge_into(&mut skill)?;
-        // `{:#}` is serde_json's pretty printer, with two-space indentation.
-        let mut text = format!("{skill:#}");
+        // `{:#}` is serde_json's pretty printer, with two-space indentation; the
+        // merge adds no number, so every number is written back as it was.
+        let mut text = crate::numbers::restore(skill_json, format!("{skill:#}"));
         if skill_json.ends_with('\n') {
             text.push('\n');
         }

@@ -39,16 +39,27 @@ pub struct Preview {
     /// Attribute keys the payload references but this locale does not define;
     /// they appear as `<KEY?>` in the text.
     pub missing: Vec<String>,
+    /// Whether the sentence is the English template with this locale's text,
+    /// because the locale is not English and no template in its language is
+    /// known: Alexa's actual sentence is in the locale's language. `Display`
+    /// says so.
+    pub english_template: bool,
 }
 
 impl fmt::Display for Preview {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.locale, self.text)
+        write!(f, "{}: {}", self.locale, self.text)?;
+        if self.english_template {
+            write!(f, " [English sentence; Alexa speaks {} in its own words]", self.locale)?;
+        }
+        Ok(())
     }
 }
 
 impl Envelope {
-    /// The sentence Alexa is expected to speak to a user in `locale`.
+    /// The sentence Alexa is expected to speak to a user in `locale`. Amazon's
+    /// templates are English: for another language the sentence is the English
+    /// one with that locale's text, and [`Preview::english_template`] says so.
     ///
     /// ```
     /// # use proactive_core::{Audience, Envelope, Locale};
@@ -87,7 +98,8 @@ impl Envelope {
             .unwrap_or(&schema.utterances[schema.utterances.len() - 1]);
         let mut ctx = Render { payload: &payload, schema, envelope: self, locale, missing: Vec::new() };
         let text = collapse_spaces(&ctx.template(utterance.template));
-        Preview { locale: locale.clone(), text, missing: ctx.missing }
+        let english_template = !locale.as_str().starts_with("en-");
+        Preview { locale: locale.clone(), text, missing: ctx.missing, english_template }
     }
 
     /// One preview per locale of `localizedAttributes` (in order), or en-US alone

@@ -12,6 +12,16 @@ pub enum Severity {
     Warning,
 }
 
+impl fmt::Display for Severity {
+    /// `error` or `warning`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
 /// Which rule a problem breaks. Stable, so tests and tools can match on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -37,6 +47,12 @@ pub enum Rule {
     ExpiryWindow,
     /// `expiryTime` is already past.
     Expired,
+    /// `expiryTime` is outside `now + 5 min ..= now + 24 h` at the moment of
+    /// sending (Amazon answers 400); an error when sending, a warning offline.
+    NowWindow,
+    /// Text that looks like a misspelled `localizedattribute:KEY` reference:
+    /// Alexa would read it aloud.
+    MisspelledReference,
     /// A locale is not `xx-YY`.
     Locale,
     /// The same locale appears twice in `localizedAttributes`.
@@ -63,6 +79,8 @@ pub enum Rule {
     NumericBounds,
     /// Empty text where Alexa speaks a value.
     EmptyText,
+    /// The request body would be over [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES).
+    BodySize,
 }
 
 /// One problem, with the JSON path of the value it concerns.
@@ -81,14 +99,10 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
         if self.path.is_empty() {
-            write!(f, "{severity}: {}", self.message)
+            write!(f, "{}: {}", self.severity, self.message)
         } else {
-            write!(f, "{severity}: {}: {}", self.path, self.message)
+            write!(f, "{}: {}: {}", self.severity, self.path, self.message)
         }
     }
 }
@@ -129,6 +143,8 @@ impl Report {
     }
 
     fn push(&mut self, severity: Severity, rule: Rule, path: String, message: String) {
+        // A problem quotes what it is about; a huge bad value must not make a huge line.
+        let (path, message) = (bound(path), bound(message));
         self.problems.push(Problem { severity, rule, path, message });
     }
 
@@ -162,10 +178,79 @@ impl Report {
         self.problems.is_empty()
     }
 
+    /// Adds an error when a request body of `len` bytes is over
+    /// [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES); returns whether it is within.
+    ///
+    /// ```
+    /// use proactive_core::{MAX_BODY_BYTES, Report, Rule};
+    ///
+    /// let mut report = Report::new();
+    /// assert!(report.check_body_size(MAX_BODY_BYTES));
+    /// assert!(!report.check_body_size(MAX_BODY_BYTES + 1));
+    /// assert!(report.has(Rule::BodySize, ""));
+    /// ```
+    pub fn check_body_size(&mut self, len: usize) -> bool {
+        let within = len <= crate::MAX_BODY_BYTES;
+        if !within {
+            self.error(
+                Rule::BodySize,
+                "",
+                format!(
+                    "the request body would be {len} bytes, over the limit of {} bytes (1 MiB); \
+                     send less text, or split the event",
+                    crate::MAX_BODY_BYTES
+                ),
+            );
+        }
+        within
+    }
+
     /// Whether some problem breaks `rule` at `path`.
     pub fn has(&self, rule: Rule, path: &str) -> bool {
         self.problems.iter().any(|p| p.rule == rule && p.path == path)
     }
+}
+
+/// The longest quoted value a problem shows whole.
+const QUOTE_LIMIT: usize = 64;
+/// The longest path or message a problem keeps whole.
+const MESSAGE_LIMIT: usize = 480;
+
+/// `text`, or its first [`QUOTE_LIMIT`] characters and how much was left out:
+/// for quoting a value of unknown size in a message.
+pub(crate) fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => format!("{}… ({} bytes in all)", &text[..end], text.len()).into(),
+    }
+}
+
+/// `text` with any `quoted` part over [`QUOTE_LIMIT`] characters clipped, and
+/// the whole kept under [`MESSAGE_LIMIT`] bytes by leaving out its middle (the
+/// end usually says what to do).
+fn bound(text: String) -> String {
+    if text.len() <= MESSAGE_LIMIT {
+        return text;
+    }
+    let mut out = String::with_capacity(MESSAGE_LIMIT + 64);
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        out.push_str(if i % 2 == 1 { clip(part) } else { part.into() }.as_ref());
+    }
+    if out.len() <= MESSAGE_LIMIT {
+        return out;
+    }
+    let boundary = |mut at: usize| {
+        while !out.is_char_boundary(at) {
+            at += 1;
+        }
+        at
+    };
+    let head = boundary(MESSAGE_LIMIT * 2 / 3);
+    let tail = boundary(out.len() - MESSAGE_LIMIT / 3).max(head);
+    format!("{} … ({} bytes left out) … {}", &out[..head], tail - head, &out[tail..])
 }
 
 impl fmt::Display for Report {
@@ -189,5 +274,39 @@ impl IntoIterator for Report {
 
     fn into_iter(self) -> Self::IntoIter {
         self.problems.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_quoted_value_is_clipped() {
+        let mut report = Report::new();
+        let huge = "x".repeat(10_000_000);
+        report.error(Rule::InvalidValue, "a", format!("`{huge}` is not a value of this field; use `A` or `B`"));
+        let message = &report.problems()[0].message;
+        assert!(message.len() < MESSAGE_LIMIT, "{}", message.len());
+        assert!(message.starts_with(&format!("`{}… (10000000 bytes in all)`", "x".repeat(QUOTE_LIMIT))), "{message}");
+        assert!(message.ends_with("use `A` or `B`"), "{message}");
+    }
+
+    #[test]
+    fn a_huge_unquoted_message_keeps_its_start_and_end() {
+        let mut report = Report::new();
+        let long = format!("start {} end", "é ".repeat(10_000));
+        report.error(Rule::InvalidValue, "p".repeat(5000), long);
+        let problem = &report.problems()[0];
+        assert!(problem.message.starts_with("start é") && problem.message.ends_with(" end"), "{}", problem.message);
+        assert!(problem.message.contains("bytes left out") && problem.message.len() < 2 * MESSAGE_LIMIT);
+        assert!(problem.path.len() < 2 * MESSAGE_LIMIT);
+    }
+
+    #[test]
+    fn short_messages_are_kept_whole() {
+        let mut report = Report::new();
+        report.error(Rule::InvalidValue, "a.b", "`x` is not a value");
+        assert_eq!(report.problems()[0].message, "`x` is not a value");
     }
 }

@@ -42,8 +42,10 @@ impl Envelope {
         report
     }
 
-    /// [`validate`](Self::validate), plus: the expiry time must be after `now`
-    /// (the client refuses to send an event that has already expired).
+    /// [`validate`](Self::validate), plus what depends on the moment of
+    /// sending, `now`: an expiry already past is [`Rule::Expired`]; one less
+    /// than 5 minutes or more than 24 hours after `now` is [`Rule::NowWindow`]
+    /// (Amazon answers 400 for both). The client refuses to send either.
     pub fn validate_at(&self, now: DateTime<Utc>) -> Report {
         let mut report = self.validate();
         if self.expiry_time <= now {
@@ -51,11 +53,14 @@ impl Envelope {
                 Rule::Expired,
                 "expiryTime",
                 format!(
-                    "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp",
+                    "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp, \
+                     or re-stamp it (`Envelope::restamp`, `proactive send --restamp`)",
                     self.expiry_time.to_rfc3339(),
                     now.to_rfc3339()
                 ),
             );
+        } else if let Err(outside) = self.check_now_window(now) {
+            report.error(Rule::NowWindow, "expiryTime", outside.to_string());
         }
         report
     }
@@ -86,22 +91,35 @@ impl Envelope {
     }
 }
 
-/// `timestamp + 5 min <= expiryTime <= timestamp + 24 h`, both inclusive.
+/// `timestamp + 5 min <= expiryTime <= timestamp + 24 h`, both inclusive. The
+/// message says by how much the window is missed, to the nanosecond.
 pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTime<Utc>, report: &mut Report) {
     let window = expiry_time - timestamp;
-    if window < MIN_EXPIRY || window > MAX_EXPIRY {
-        report.error(
-            Rule::ExpiryWindow,
-            "expiryTime",
-            format!(
-                "expiryTime is {} after the timestamp; it must be between 5 minutes and 24 hours after it \
-                 (between {} and {})",
-                describe(window),
-                (timestamp + MIN_EXPIRY).to_rfc3339(),
-                (timestamp + MAX_EXPIRY).to_rfc3339()
-            ),
-        );
-    }
+    let (earliest, latest) = ((timestamp + MIN_EXPIRY).to_rfc3339(), (timestamp + MAX_EXPIRY).to_rfc3339());
+    let message = if window > MAX_EXPIRY {
+        format!(
+            "expiryTime is {} after the timestamp, {} more than the 24 hours allowed; set it at most 24 h after \
+             the timestamp (at the latest {latest})",
+            describe(window),
+            describe(window - MAX_EXPIRY)
+        )
+    } else if window < chrono::Duration::zero() {
+        format!(
+            "expiryTime is {} before the timestamp; set it between 5 minutes and 24 hours after the timestamp \
+             (between {earliest} and {latest})",
+            describe(-window)
+        )
+    } else if window < MIN_EXPIRY {
+        format!(
+            "expiryTime is only {} after the timestamp, {} less than the 5 minutes required; set it between \
+             5 minutes and 24 hours after the timestamp (between {earliest} and {latest})",
+            describe(window),
+            describe(MIN_EXPIRY - window)
+        )
+    } else {
+        return;
+    };
+    report.error(Rule::ExpiryWindow, "expiryTime", message);
 }
 
 /// Every referenced key defined in every locale; unreferenced keys, empty text
@@ -129,10 +147,19 @@ pub(crate) fn check_localized_attributes(
         let at = format!("localizedAttributes[{index}]");
         for key in references {
             if !keys.contains_key(*key) {
+                let defined =
+                    keys.keys().map(AttributeKey::as_str).filter(|k| !references.iter().any(|r| r.as_str() == *k));
+                let hint = match crate::suggest::closest(key.as_str(), defined) {
+                    Some(close) if close.eq_ignore_ascii_case(key.as_str()) => {
+                        format!("; did you mean `{close}`, defined here? Keys are case-sensitive")
+                    }
+                    Some(close) => format!("; did you mean `{close}`, defined here?"),
+                    None => "; add it to this object".to_owned(),
+                };
                 report.error(
                     Rule::UndefinedAttribute,
                     format!("{at}.{key}"),
-                    format!("`{key}` is referenced by the payload but not defined for {locale}; add it to this object"),
+                    format!("`{key}` is referenced by the payload but not defined for {locale}{hint}"),
                 );
             }
         }
@@ -176,6 +203,16 @@ impl<'a> Visitor<'a> for PayloadWalker<'_, 'a> {
     fn localized_text(&mut self, path: &'static str, value: &'a LocalizedText) {
         match value {
             LocalizedText::Attribute(key) => self.references.push(key),
+            LocalizedText::Literal(text) if let Some(intended) = crate::reference::intended(text) => {
+                self.report.error(
+                    Rule::MisspelledReference,
+                    format!("event.payload.{path}"),
+                    format!(
+                        "`{text}` looks like a misspelled reference, and Alexa would read it aloud as it is: \
+                         write `{intended}` (the prefix is `{LOCALIZED_ATTRIBUTE_PREFIX}`, lowercase, no spaces)"
+                    ),
+                );
+            }
             LocalizedText::Literal(text) if has_reference_prefix(text) => {
                 self.report.error(
                     Rule::AttributeKey,
@@ -227,10 +264,11 @@ fn has_reference_prefix(text: &str) -> bool {
     text.get(..LOCALIZED_ATTRIBUTE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(LOCALIZED_ATTRIBUTE_PREFIX))
 }
 
-/// `1 h 2 min`, `-5 min`, `30 s`.
-fn describe(duration: chrono::Duration) -> String {
-    let sign = if duration < chrono::Duration::zero() { "-" } else { "" };
+/// `1 h 2 min`, `30 s`, `24 h 1 µs`: a non-negative duration, exactly, in the
+/// largest units that describe it (the fraction of a second in ms, µs or ns).
+pub(crate) fn describe(duration: chrono::Duration) -> String {
     let secs = duration.num_seconds().unsigned_abs();
+    let nanos = duration.subsec_nanos().unsigned_abs();
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     let mut parts = Vec::new();
     if h > 0 {
@@ -239,10 +277,20 @@ fn describe(duration: chrono::Duration) -> String {
     if m > 0 {
         parts.push(format!("{m} min"));
     }
-    if s > 0 || parts.is_empty() {
+    if s > 0 {
         parts.push(format!("{s} s"));
     }
-    format!("{sign}{}", parts.join(" "))
+    if nanos > 0 {
+        parts.push(match (nanos % 1_000_000, nanos % 1_000) {
+            (0, _) => format!("{} ms", nanos / 1_000_000),
+            (_, 0) => format!("{} µs", nanos / 1_000),
+            _ => format!("{nanos} ns"),
+        });
+    }
+    if parts.is_empty() {
+        parts.push("0 s".to_owned());
+    }
+    parts.join(" ")
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::RequestLog;
+use std::collections::HashMap;
+
+use crate::{RequestLog, ScriptedAnswer};
 
 /// The configuration of a [`Sandbox`](crate::Sandbox). The defaults accept the
 /// credentials [`DEFAULT_CLIENT_ID`] / [`DEFAULT_CLIENT_SECRET`], issue tokens
@@ -17,6 +19,8 @@ pub struct SandboxConfig {
     pub(crate) faults: Faults,
     pub(crate) seed: u64,
     pub(crate) on_request: Option<RequestCallback>,
+    pub(crate) scripts: HashMap<String, ScriptedAnswer>,
+    pub(crate) grants_scope: bool,
 }
 
 /// What [`SandboxConfig::on_request`] stores.
@@ -36,6 +40,8 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             seed: 0x5eed,
             on_request: None,
+            scripts: HashMap::new(),
+            grants_scope: true,
         }
     }
 }
@@ -72,6 +78,28 @@ impl SandboxConfig {
         self
     }
 
+    /// Answers every valid event sent to the Unicast user `user_id` with
+    /// `answer` instead of accepting it: the refusals real users cause (not
+    /// subscribed, skill not enabled, ...), for testing what a sender does with
+    /// them. Multicast events and other users are answered as usual.
+    ///
+    /// ```
+    /// use proactive_sandbox::{SandboxConfig, ScriptedAnswer};
+    /// let config = SandboxConfig::new().answer_for("amzn1.ask.account.GONE", ScriptedAnswer::NotSubscribed);
+    /// ```
+    pub fn answer_for(mut self, user_id: impl Into<String>, answer: ScriptedAnswer) -> Self {
+        self.scripts.insert(user_id.into(), answer);
+        self
+    }
+
+    /// Answers every token request with LWA's `invalid_scope`, as Login with
+    /// Amazon answers for a skill whose manifest lacks the notifications
+    /// permission or the event publications.
+    pub fn without_proactive_events(mut self) -> Self {
+        self.grants_scope = false;
+        self
+    }
+
     /// Called once for every request the sandbox answers (the CLI prints them).
     pub fn on_request(mut self, callback: impl Fn(&RequestLog) + Send + Sync + 'static) -> Self {
         self.on_request = Some(Arc::new(callback));
@@ -87,6 +115,7 @@ impl fmt::Debug for SandboxConfig {
             .field("token_lifetime", &self.token_lifetime)
             .field("faults", &self.faults)
             .field("seed", &self.seed)
+            .field("scripts", &self.scripts)
             .finish_non_exhaustive()
     }
 }

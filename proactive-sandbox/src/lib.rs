@@ -6,7 +6,9 @@
 //! issues tokens for the credentials it was configured with, checks the bearer
 //! token on every event, validates the body with the same rules as
 //! `proactive-core`, answers 409 for a reference id already accepted for the same
-//! audience, and can inject latency, rate limits, server errors and dropped
+//! audience, refuses an `expiryTime` outside now + 5 min ..= now + 24 h by
+//! its own clock ([`Sandbox::set_now`]), answers chosen users with Amazon's
+//! refusals ([`SandboxConfig::answer_for`]), and can inject latency, rate limits, server errors and dropped
 //! connections. It records what it accepted, for assertions.
 //!
 //! ```
@@ -33,6 +35,7 @@ mod alexa;
 mod alexa_files;
 mod config;
 mod records;
+mod script;
 mod server;
 pub mod skill_event;
 
@@ -45,6 +48,7 @@ use tokio::task::JoinHandle;
 pub use alexa::{Alexa, AlexaError, AlexaOptions, Answer, Signature};
 pub use config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Faults, RateLimit, SandboxConfig};
 pub use records::{AcceptedEvent, Records, RequestLog, Stage};
+pub use script::ScriptedAnswer;
 
 /// A running sandbox. Stops on drop.
 #[derive(Debug)]
@@ -107,6 +111,19 @@ impl Sandbox {
     /// The client secret the token endpoint accepts.
     pub fn client_secret(&self) -> &str {
         &self.shared.config.client_secret
+    }
+
+    /// The sandbox's clock: the system clock, moved by [`set_now`](Self::set_now).
+    /// The now-window (an `expiryTime` between now + 5 min and now + 24 h) is
+    /// checked against it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.now()
+    }
+
+    /// Sets the sandbox's clock to `now`; it runs on from there. For testing what
+    /// Amazon answers to an envelope sent later (or earlier) than it was written.
+    pub fn set_now(&self, now: chrono::DateTime<chrono::Utc>) {
+        self.shared.set_now(now);
     }
 
     /// A snapshot of what it recorded so far.

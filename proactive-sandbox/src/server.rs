@@ -20,8 +20,8 @@ use tokio::sync::watch;
 
 use crate::{AcceptedEvent, Records, RequestLog, SandboxConfig, Stage};
 
-/// The largest request body read; Amazon's events are a few kilobytes.
-const MAX_BODY: usize = 1 << 20;
+/// The largest request body read: the limit the client and `proactive validate` enforce.
+const MAX_BODY: usize = proactive_core::MAX_BODY_BYTES;
 /// The scope LWA grants for Proactive Events.
 pub(crate) const SCOPE: &str = "alexa::proactive_events";
 
@@ -40,6 +40,8 @@ struct State {
     /// The current one-second rate-limit window and the requests in it.
     window: (Instant, u32),
     counter: u64,
+    /// What [`Shared::now`] adds to the system clock.
+    clock_offset: chrono::Duration,
 }
 
 impl Shared {
@@ -51,6 +53,7 @@ impl Shared {
             rng: fastrand::Rng::with_seed(config.seed),
             window: (Instant::now(), 0),
             counter: 0,
+            clock_offset: chrono::Duration::zero(),
         };
         Self { config, state: Mutex::new(state) }
     }
@@ -59,6 +62,14 @@ impl Shared {
         // A panic while holding the lock cannot leave the records half-written in a
         // way that matters to a test, so a poisoned lock is still used.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.state().clock_offset
+    }
+
+    pub(crate) fn set_now(&self, now: chrono::DateTime<chrono::Utc>) {
+        self.state().clock_offset = now - chrono::Utc::now();
     }
 
     pub(crate) fn records(&self) -> Records {
@@ -194,7 +205,7 @@ async fn token_answer(shared: &Shared, request: Request<Incoming>) -> Outcome {
     {
         return lwa_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
-    if field("scope") != Some(SCOPE) {
+    if field("scope") != Some(SCOPE) || !config.grants_scope {
         return lwa_error(StatusCode::BAD_REQUEST, "invalid_scope", "An unknown scope was requested");
     }
     let mut state = shared.state();
@@ -299,8 +310,25 @@ async fn events_answer(shared: &Shared, request: Request<Incoming>, stage: Stage
             return Ok(api_error(StatusCode::BAD_REQUEST, first));
         }
     };
-    if let Some(expired) = envelope.validate_at(chrono::Utc::now()).errors().next() {
-        return Ok(api_error(StatusCode::BAD_REQUEST, expired.to_string()));
+    // Amazon measures the expiry from the moment it receives the event.
+    if let Some(outside) = envelope.validate_at(shared.now()).errors().next() {
+        return Ok(api_error(StatusCode::BAD_REQUEST, outside.to_string()));
+    }
+    if let Audience::Unicast(user) = &envelope.audience
+        && let Some(answer) = shared.config.scripts.get(user.as_str())
+    {
+        let stage = match stage {
+            Stage::Development => "development",
+            Stage::Live => "live",
+        };
+        let event = envelope.event.name();
+        let (status, body, retry_after) = answer.render(event.as_str(), user.as_str(), stage, &shared.config.client_id);
+        let detail = format!("scripted {} for {user}", status.as_u16());
+        let outcome = Outcome::new(status, body, detail);
+        return Ok(match retry_after {
+            Some(seconds) => outcome.with_header(RETRY_AFTER, &seconds.to_string()),
+            None => outcome,
+        });
     }
     Ok(accept(shared, envelope, stage))
 }

@@ -300,3 +300,29 @@ async fn dropping_the_sandbox_stops_it() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn an_expiry_outside_the_now_window_gets_400_by_the_sandbox_clock() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let token = token(&sandbox).await;
+    let now = chrono::Utc::now();
+    for (reference, ahead, words) in [
+        ("late", chrono::Duration::hours(25), "is 25 h after now, 1 h over the limit"),
+        ("soon", chrono::Duration::minutes(4), "is only 4 min after now"),
+    ] {
+        let mut body: Value = serde_json::from_str(&envelope(reference, unicast("amzn1.ask.account.A"))).unwrap();
+        // A valid timestamp window (1 h); only the distance from now is wrong.
+        body["timestamp"] = json!((now + ahead - chrono::Duration::hours(1)).to_rfc3339());
+        body["expiryTime"] = json!((now + ahead).to_rfc3339());
+        sandbox.set_now(now);
+        let reply = send(&sandbox, &token, DEV, &body.to_string()).await.unwrap();
+        assert_eq!(reply.status, 400, "{reference}");
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.starts_with("error: expiryTime: expiryTime "), "{message}");
+        assert!(message.contains(words) && message.contains("between now + 5 min ("), "{message}");
+        // The same envelope, at a moment by the sandbox's clock when it is 1 h ahead, is accepted.
+        sandbox.set_now(now + ahead - chrono::Duration::hours(1));
+        assert_eq!(send(&sandbox, &token, DEV, &body.to_string()).await.unwrap().status, 202, "{reference}");
+    }
+    assert_eq!(sandbox.records().accepted.len(), 2);
+}

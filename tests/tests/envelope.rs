@@ -346,7 +346,74 @@ fn references_only_where_amazon_localizes() {
     let mut v = seed();
     set(&mut v, "/event/payload/weatherAlert/source", json!("localizedAttribute:source"));
     set(&mut v, "/localizedAttributes", json!([]));
+    assert_problems(&v, &[(Rule::MisspelledReference, "event.payload.weatherAlert.source", Error)]);
+    // A valid prefix with an invalid key is still an invalid reference.
+    set(&mut v, "/event/payload/weatherAlert/source", json!("localizedattribute:bad key"));
     assert_problems(&v, &[(Rule::AttributeKey, "event.payload.weatherAlert.source", Error)]);
+}
+
+#[test]
+fn a_misspelled_reference_prefix_names_the_corrected_reference() {
+    for (text, corrected) in [
+        ("localized:source", "localizedattribute:source"),
+        ("LocalizedAttribute:source", "localizedattribute:source"),
+        ("localizedattribute : source", "localizedattribute:source"),
+    ] {
+        let mut v = seed();
+        set(&mut v, "/event/payload/weatherAlert/source", json!(text));
+        let report = report_of(&v);
+        let first = report.errors().next().unwrap_or_else(|| panic!("{text}: no error"));
+        assert_eq!((first.rule, first.path.as_str()), (Rule::MisspelledReference, "event.payload.weatherAlert.source"));
+        assert_eq!(
+            first.message,
+            format!(
+                "`{text}` looks like a misspelled reference, and Alexa would read it aloud as it is: write \
+                 `{corrected}` (the prefix is `localizedattribute:`, lowercase, no spaces)"
+            )
+        );
+    }
+    // Ordinary text with a colon is text.
+    let mut v = seed();
+    set(&mut v, "/event/payload/weatherAlert/source", json!("Weather: the channel"));
+    set(&mut v, "/localizedAttributes", json!([]));
+    assert_clean(&v);
+}
+
+#[test]
+fn an_undefined_key_close_to_a_defined_one_gets_a_did_you_mean() {
+    let mut v = seed();
+    set(&mut v, "/localizedAttributes/0", json!({"locale": "en-US", "Source": "English Weather Channel"}));
+    let report = report_of(&v);
+    let first = report.errors().next().unwrap();
+    assert_eq!(
+        first.to_string(),
+        "error: localizedAttributes[0].source: `source` is referenced by the payload but not defined for en-US; \
+         did you mean `Source`, defined here? Keys are case-sensitive"
+    );
+    set(&mut v, "/localizedAttributes/0", json!({"locale": "en-US", "sourc": "English Weather Channel"}));
+    assert!(report_of(&v).errors().next().unwrap().message.ends_with("did you mean `sourc`, defined here?"));
+    set(&mut v, "/localizedAttributes/0", json!({"locale": "en-US", "provider": "English Weather Channel"}));
+    assert!(report_of(&v).errors().next().unwrap().message.ends_with("not defined for en-US; add it to this object"));
+}
+
+#[test]
+fn an_expiry_over_the_bound_by_a_microsecond_says_so() {
+    let mut v = seed();
+    set(&mut v, "/expiryTime", json!("2019-02-14T14:00:00.000001Z"));
+    let report = report_of(&v);
+    assert_eq!(
+        report.to_string(),
+        "error: expiryTime: expiryTime is 24 h 1 µs after the timestamp, 1 µs more than the 24 hours allowed; \
+         set it at most 24 h after the timestamp (at the latest 2019-02-14T14:00:00+00:00)"
+    );
+    set(&mut v, "/expiryTime", json!("2019-02-13T14:04:59.5Z"));
+    assert!(
+        report_of(&v)
+            .to_string()
+            .contains("is only 4 min 59 s 500 ms after the timestamp, 500 ms less than the 5 minutes required"),
+        "{}",
+        report_of(&v)
+    );
 }
 
 // Untyped JSON: names, fields, values, known mistakes

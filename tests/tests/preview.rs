@@ -33,9 +33,13 @@ fn weather_alert_with_and_without_source() {
         previews,
         [
             "en-US: There is a tornado alert for your area. Provided by English Weather Channel.",
-            "de-DE: There is a tornado alert for your area. Provided by Deutscher Wetterdienst."
+            "de-DE: There is a tornado alert for your area. Provided by Deutscher Wetterdienst. [English sentence; \
+             Alexa speaks de-DE in its own words]"
         ]
     );
+    let previews = with.previews();
+    assert_eq!((previews[0].english_template, previews[1].english_template), (false, true));
+    assert!(!with.preview(&"en-GB".parse().unwrap()).english_template, "English locales have their own template");
     let without =
         envelope("AMAZON.WeatherAlert.Activated", json!({"weatherAlert": {"alertType": "SNOW_STORM"}}), json!([]));
     assert_eq!(en(&without), "There is a snow storm alert for your area.");

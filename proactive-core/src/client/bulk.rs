@@ -124,28 +124,107 @@ impl Client {
     }
 }
 
-/// Counts of a bulk send's outcomes, for a summary line or a progress bar.
+/// What became of one event, in the words this project uses everywhere: the
+/// library's [`BulkSummary`], and the `proactive` CLI's lines, summaries and
+/// help. Each event has exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Amazon accepted it (2xx).
+    Accepted,
+    /// Amazon answered 409 (this referenceId was already sent) after an earlier
+    /// attempt whose answer was lost: that attempt was delivered.
+    AlreadyDelivered,
+    /// Refused before sending: validation found errors, nothing was sent.
+    Invalid,
+    /// Amazon said no (400, 403, a 409 not explained by an earlier attempt, ...):
+    /// sending it again unchanged gets the same answer.
+    Refused,
+    /// Never got an answer that settles it (timeouts, dropped connections, 429
+    /// and 5xx after every attempt, no token): sending it again later may work.
+    Failed,
+}
+
+impl Outcome {
+    /// Every outcome, in the order summaries list them.
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Accepted, Outcome::AlreadyDelivered, Outcome::Invalid, Outcome::Refused, Outcome::Failed];
+
+    /// The outcome of what [`Client::send`] returned.
+    ///
+    /// ```
+    /// use proactive_core::client::Outcome;
+    ///
+    /// assert_eq!(Outcome::AlreadyDelivered.to_string(), "already delivered");
+    /// assert_eq!(Outcome::AlreadyDelivered.key(), "already_delivered");
+    /// ```
+    pub fn of(result: &Result<Accepted, SendError>) -> Outcome {
+        match result {
+            Ok(accepted) if accepted.by_earlier_attempt() => Outcome::AlreadyDelivered,
+            Ok(_) => Outcome::Accepted,
+            Err(SendError::Invalid(_)) => Outcome::Invalid,
+            Err(SendError::Api(api)) if !api.is_retryable() => Outcome::Refused,
+            Err(_) => Outcome::Failed,
+        }
+    }
+
+    /// The words: `accepted`, `already delivered`, `invalid`, `refused`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::AlreadyDelivered => "already delivered",
+            Outcome::Invalid => "invalid",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// The same words as a JSON key or identifier: `already_delivered`, ...
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::AlreadyDelivered => "already_delivered",
+            other => other.as_str(),
+        }
+    }
+
+    /// Whether the event reached Amazon: accepted or already delivered.
+    pub fn is_delivered(self) -> bool {
+        matches!(self, Outcome::Accepted | Outcome::AlreadyDelivered)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Counts of a bulk send's outcomes, for a summary line or a progress bar: one
+/// count per [`Outcome`], named by its [`key`](Outcome::key).
 ///
 /// ```
 /// use proactive_core::client::BulkSummary;
 ///
 /// let summary = BulkSummary::new();
 /// assert_eq!(summary.total(), 0);
-/// assert_eq!(summary.to_string(), "0 events: 0 accepted, 0 invalid, 0 rejected, 0 failed; 0 retries");
+/// assert_eq!(
+///     summary.to_string(),
+///     "0 events: 0 accepted, 0 already delivered, 0 invalid, 0 refused, 0 failed; 0 retries"
+/// );
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BulkSummary {
-    /// Accepted by Amazon (those [`by_earlier_attempt`](Accepted::by_earlier_attempt) included).
+    /// [`Outcome::Accepted`]: accepted by Amazon.
     pub accepted: u64,
-    /// Of the accepted, those confirmed by a 409 after a lost answer.
-    pub accepted_by_earlier_attempt: u64,
-    /// Refused by validation: never sent.
+    /// [`Outcome::AlreadyDelivered`]: a 409 after an earlier attempt that was delivered.
+    pub already_delivered: u64,
+    /// [`Outcome::Invalid`]: refused by validation, never sent.
     pub invalid: u64,
-    /// Refused by Amazon with a status that retrying cannot change (400, 403, 409, ...).
-    pub rejected: u64,
-    /// Not delivered for a reason that may pass (rate limits, server errors,
-    /// timeouts, connections, tokens) after every attempt, or an unexpected answer.
+    /// [`Outcome::Refused`]: Amazon said no (400, 403, 409, ...); retrying cannot change it.
+    pub refused: u64,
+    /// [`Outcome::Failed`]: no answer that settles it after every attempt (rate
+    /// limits, server errors, timeouts, connections, tokens), or an unexpected answer.
     pub failed: u64,
     /// Every POST made, retries included.
     pub attempts: u64,
@@ -159,43 +238,62 @@ impl BulkSummary {
         Self::default()
     }
 
-    /// Counts one outcome.
+    /// Counts one outcome of a bulk send.
     pub fn record(&mut self, outcome: &BulkOutcome) {
         let attempts = match &outcome.result {
-            Ok(accepted) => {
-                self.accepted += 1;
-                self.accepted_by_earlier_attempt += u64::from(accepted.by_earlier_attempt());
-                accepted.attempts()
-            }
-            Err(error) => {
-                match error {
-                    SendError::Invalid(_) => self.invalid += 1,
-                    SendError::Api(api) if !api.is_retryable() => self.rejected += 1,
-                    _ => self.failed += 1,
-                }
-                error.attempts()
-            }
+            Ok(accepted) => accepted.attempts(),
+            Err(error) => error.attempts(),
         };
+        self.add(Outcome::of(&outcome.result), attempts);
+    }
+
+    /// Counts one event with its outcome and how many POSTs it took (for an
+    /// outcome decided elsewhere, such as a 409 on resuming an interrupted run).
+    pub fn add(&mut self, outcome: Outcome, attempts: u32) {
+        *self.count_mut(outcome) += 1;
         self.attempts += u64::from(attempts);
         self.retries += u64::from(attempts.saturating_sub(1));
     }
 
+    /// How many events had `outcome`.
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        match outcome {
+            Outcome::Accepted => self.accepted,
+            Outcome::AlreadyDelivered => self.already_delivered,
+            Outcome::Invalid => self.invalid,
+            Outcome::Refused => self.refused,
+            Outcome::Failed => self.failed,
+        }
+    }
+
+    fn count_mut(&mut self, outcome: Outcome) -> &mut u64 {
+        match outcome {
+            Outcome::Accepted => &mut self.accepted,
+            Outcome::AlreadyDelivered => &mut self.already_delivered,
+            Outcome::Invalid => &mut self.invalid,
+            Outcome::Refused => &mut self.refused,
+            Outcome::Failed => &mut self.failed,
+        }
+    }
+
+    /// How many events reached Amazon: accepted or already delivered.
+    pub fn delivered(&self) -> u64 {
+        self.accepted + self.already_delivered
+    }
+
     /// How many outcomes were counted.
     pub fn total(&self) -> u64 {
-        self.accepted + self.invalid + self.rejected + self.failed
+        Outcome::ALL.iter().map(|&outcome| self.count(outcome)).sum()
     }
 }
 
 impl fmt::Display for BulkSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} events: {} accepted", self.total(), self.accepted)?;
-        if self.accepted_by_earlier_attempt > 0 {
-            write!(f, " ({} by an earlier attempt)", self.accepted_by_earlier_attempt)?;
+        let total = self.total();
+        write!(f, "{total} event{}:", if total == 1 { "" } else { "s" })?;
+        for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
+            write!(f, "{} {} {outcome}", if i == 0 { "" } else { "," }, self.count(outcome))?;
         }
-        write!(
-            f,
-            ", {} invalid, {} rejected, {} failed; {} retries",
-            self.invalid, self.rejected, self.failed, self.retries
-        )
+        write!(f, "; {} retries", self.retries)
     }
 }

@@ -476,7 +476,8 @@ impl ApiError {
         self.status
     }
 
-    /// Amazon's `code`, if the body had one (a number in Amazon's model, kept as text).
+    /// Amazon's `code` (a number in Amazon's model, kept as text), or the
+    /// `type` of the other body shape, `{"type", "message"}`, if the body had one.
     pub fn code(&self) -> Option<&str> {
         self.code.as_deref()
     }
@@ -511,18 +512,131 @@ impl ApiError {
         self.status == 429 || (500..600).contains(&self.status)
     }
 
-    /// The likely cause of the status, as the API documents it.
-    fn hint(&self) -> Option<&'static str> {
+    /// What kind of refusal this is, decided from the status and Amazon's
+    /// message as the project's Decisions table says; [`ApiErrorKind::hint`]
+    /// says what to do about it.
+    ///
+    /// ```
+    /// # use proactive_core::client::ApiErrorKind;
+    /// assert_eq!(ApiErrorKind::NotSubscribed.as_str(), "not_subscribed");
+    /// assert!(ApiErrorKind::NotSubscribed.hint().contains("drop"));
+    /// ```
+    pub fn kind(&self) -> ApiErrorKind {
+        let message = self.message.as_deref().unwrap_or_default();
+        let code = self.code.as_deref().unwrap_or_default();
+        let mentions_token = message.to_ascii_lowercase().contains("token");
         match self.status {
-            400 => Some("the request is malformed or the event was already created"),
-            401 | 403 => Some(
+            400 | 403 if message.contains("Could not find any subscriptions") => ApiErrorKind::NotSubscribed,
+            403 if message.contains("No enablement for clientId") => ApiErrorKind::NoEnablement,
+            401 => ApiErrorKind::InvalidToken,
+            403 if mentions_token || code.eq_ignore_ascii_case("INVALID_ACCESS_TOKEN") => ApiErrorKind::InvalidToken,
+            400 => ApiErrorKind::InvalidRequest,
+            409 => ApiErrorKind::Duplicate,
+            429 => ApiErrorKind::RateLimited,
+            500..=599 => ApiErrorKind::ServerError,
+            _ => ApiErrorKind::Other,
+        }
+    }
+
+    /// The likely cause of the status, when Amazon's body says nothing.
+    fn hint(&self) -> Option<&'static str> {
+        match self.kind() {
+            ApiErrorKind::Other if self.status == 403 => Some(
                 "the token is invalid or lacks access; for Unicast, the user may not have subscribed to this event",
             ),
-            409 => Some("an event with this referenceId was already sent to this audience"),
-            429 => Some("rate limited: too many calls"),
-            500..=599 => Some("Amazon's service failed"),
-            _ => None,
+            ApiErrorKind::Other => None,
+            kind => Some(kind.hint()),
         }
+    }
+}
+
+/// What kind of refusal an [`ApiError`] is: from [`ApiError::kind`].
+///
+/// `Display` and [`as_str`](Self::as_str) give the snake_case name
+/// (`not_subscribed`), as the CLI writes it; [`hint`](Self::hint) what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ApiErrorKind {
+    /// 403 or 400 "Could not find any subscriptions for stage=…, skillId=…,
+    /// topicId=…": the user is not subscribed to this event in this stage.
+    NotSubscribed,
+    /// 403 "No enablement for clientId: …, userId: …": the user has not enabled
+    /// the skill (or disabled it), or the credentials belong to another skill.
+    NoEnablement,
+    /// 401, or a 403 about the access token, after the client's one retry with a
+    /// new token.
+    InvalidToken,
+    /// 400: Amazon found the request malformed; its message has the detail.
+    InvalidRequest,
+    /// 429 after every attempt.
+    RateLimited,
+    /// 5xx after every attempt.
+    ServerError,
+    /// 409: an event with this referenceId was already sent to this audience.
+    Duplicate,
+    /// Any other refusal.
+    Other,
+}
+
+impl ApiErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ApiErrorKind; 8] = [
+        Self::NotSubscribed,
+        Self::NoEnablement,
+        Self::InvalidToken,
+        Self::InvalidRequest,
+        Self::RateLimited,
+        Self::ServerError,
+        Self::Duplicate,
+        Self::Other,
+    ];
+
+    /// The snake_case name: `not_subscribed`, `no_enablement`, `invalid_token`,
+    /// `invalid_request`, `rate_limited`, `server_error`, `duplicate`, `other`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotSubscribed => "not_subscribed",
+            Self::NoEnablement => "no_enablement",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidRequest => "invalid_request",
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::Duplicate => "duplicate",
+            Self::Other => "other",
+        }
+    }
+
+    /// One line saying what to do about it.
+    pub const fn hint(self) -> &'static str {
+        match self {
+            Self::NotSubscribed => {
+                "the user is not subscribed to this event in this stage: drop the subscription and do not retry"
+            }
+            Self::NoEnablement => {
+                "the user has not enabled this skill, or the client id belongs to another skill: check the Alexa \
+                 Skill Messaging credentials, and drop the user if they disabled the skill"
+            }
+            Self::InvalidToken => {
+                "the access token was refused even after a new one: check the skill's client id and secret, and \
+                 that the manifest has the notifications permission and publications"
+            }
+            Self::InvalidRequest => {
+                "Amazon found the request malformed: fix the envelope as its message says (`proactive validate` \
+                 finds most causes); do not retry it unchanged"
+            }
+            Self::RateLimited => "too many calls: send more slowly (lower the concurrency) and retry later",
+            Self::ServerError => "Amazon's service failed: retry later with the same referenceId",
+            Self::Duplicate => {
+                "an event with this referenceId was already sent to this audience: a new event needs a new referenceId"
+            }
+            Self::Other => "an answer the API does not document: see the status and message",
+        }
+    }
+}
+
+impl fmt::Display for ApiErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -577,13 +691,15 @@ impl fmt::Display for ResponseError {
 
 impl StdError for ResponseError {}
 
-/// Reads Amazon's error body `{"code"?: number, "message"?: string}`; a string
-/// code is kept as is; anything else gives nothing.
+/// Reads Amazon's error body in either shape, `{"code", "message"}` (Amazon's
+/// SDK model; the code a number or a string) or `{"type", "message"}` (seen in
+/// practice); anything else gives nothing. The message is kept whole (up to
+/// 1 KiB), escaped detail included.
 fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(serde_json::Value::Object(object)) = serde_json::from_slice::<serde_json::Value>(body) else {
         return (None, None);
     };
-    let code = match object.get("code") {
+    let code = match object.get("code").or_else(|| object.get("type")) {
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         _ => None,
@@ -619,10 +735,52 @@ mod tests {
         assert_eq!(e.to_string(), "Amazon answered 400: Invalid expiryTime");
         let e = ApiError::new(500, b"<html>oops</html>", None, None).with_attempts(3);
         assert_eq!((e.code(), e.message(), e.body()), (None, None, "<html>oops</html>"));
-        assert_eq!(e.to_string(), "Amazon answered 500: Amazon's service failed after 3 attempts");
+        assert_eq!(
+            e.to_string(),
+            "Amazon answered 500: Amazon's service failed: retry later with the same referenceId after 3 attempts"
+        );
         let e = ApiError::new(403, br#"{"code":"FORBIDDEN"}"#, None, None);
         assert_eq!(e.code(), Some("FORBIDDEN"));
         assert!(e.to_string().contains("may not have subscribed"));
+    }
+
+    #[test]
+    fn both_body_shapes_are_read() {
+        let code = ApiError::new(400, br#"{"code":"INVALID_REQUEST","message":"a"}"#, None, None);
+        let typed = ApiError::new(400, br#"{"type":"INVALID_REQUEST","message":"a"}"#, None, None);
+        assert_eq!((code.code(), code.message()), (Some("INVALID_REQUEST"), Some("a")));
+        assert_eq!((typed.code(), typed.message()), (Some("INVALID_REQUEST"), Some("a")));
+        // Escaped detail in the message is kept whole.
+        let e = ApiError::new(400, br#"{"type":"INVALID_REQUEST","message":"{\"field\":\"expiryTime\"}"}"#, None, None);
+        assert_eq!(e.message(), Some(r#"{"field":"expiryTime"}"#));
+    }
+
+    #[test]
+    fn refusals_are_classified_by_status_and_message() {
+        let kind = |status, body: &str| ApiError::new(status, body.as_bytes(), None, None).kind();
+        let not_subscribed = r#"{"type":"FORBIDDEN","message":"Could not find any subscriptions for stage=development, skillId=amzn1.ask.skill.x, topicId=AMAZON.OrderStatus.Updated"}"#;
+        assert_eq!(kind(403, not_subscribed), ApiErrorKind::NotSubscribed);
+        assert_eq!(kind(400, not_subscribed), ApiErrorKind::NotSubscribed);
+        let no_enablement =
+            r#"{"message":"No enablement for clientId: amzn1.ask.skill.x, userId: amzn1.ask.account.A"}"#;
+        assert_eq!(kind(403, no_enablement), ApiErrorKind::NoEnablement);
+        assert_eq!(
+            kind(403, r#"{"code":403,"message":"the authentication token has expired"}"#),
+            ApiErrorKind::InvalidToken
+        );
+        assert_eq!(kind(401, ""), ApiErrorKind::InvalidToken);
+        assert_eq!(kind(403, r#"{"code":"FORBIDDEN"}"#), ApiErrorKind::Other);
+        assert_eq!(
+            kind(400, r#"{"code":"INVALID_REQUEST","message":"Invalid expiryTime"}"#),
+            ApiErrorKind::InvalidRequest
+        );
+        assert_eq!(kind(409, ""), ApiErrorKind::Duplicate);
+        assert_eq!(kind(429, ""), ApiErrorKind::RateLimited);
+        assert_eq!(kind(503, "<html>"), ApiErrorKind::ServerError);
+        assert_eq!(kind(418, ""), ApiErrorKind::Other);
+        let names: Vec<&str> = ApiErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), 8);
+        assert!(ApiErrorKind::ALL.iter().all(|k| !k.hint().is_empty() && k.to_string() == k.as_str()));
     }
 
     #[test]

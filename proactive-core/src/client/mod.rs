@@ -44,7 +44,10 @@
 //! What it does, in order, for each envelope:
 //!
 //! - validates it with [`Envelope::validate_at`](crate::Envelope::validate_at) (now): errors refuse to send
-//!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`];
+//!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`]; an
+//!   `expiryTime` outside now + 5 min ..= now + 24 h is such an error, as Amazon
+//!   answers 400 for it (re-stamp stored envelopes with
+//!   [`Envelope::restamp`](crate::Envelope::restamp));
 //! - takes a token from the cache, or asks Login with Amazon for one (the
 //!   client-credentials grant, every form value percent-encoded); the cached token
 //!   is replaced a margin before it expires, and however many tasks need a token
@@ -55,7 +58,10 @@
 //!   [`RetryPolicy`], honouring `Retry-After`, with the same referenceId; a
 //!   401/403 gets one retry with a new token; 400, 403 (after that) and 409 are
 //!   final, except that a 409 after an attempt whose answer was lost means that
-//!   attempt was delivered ([`Accepted::by_earlier_attempt`]).
+//!   attempt was delivered ([`Accepted::by_earlier_attempt`]);
+//! - classifies Amazon's refusals ([`ApiError::kind`]: not subscribed, skill not
+//!   enabled, token, request, rate limit, server, duplicate), each kind with a
+//!   one-line hint of what to do.
 //!
 //! Everything is traced with [`tracing`](https://docs.rs/tracing) (spans
 //! `proactive.send`, `proactive.token` and `proactive.bulk`); no secret or token
@@ -75,13 +81,14 @@ use std::time::Duration;
 use reqwest::Url;
 pub use secrecy::SecretString;
 
-pub use bulk::{BulkOutcome, BulkSend, BulkSummary};
+pub use bulk::{BulkOutcome, BulkSend, BulkSummary, Outcome};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REFRESH_MARGIN, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOKEN_URL, Stage,
     USER_AGENT, UnknownStage,
 };
 pub use error::{
-    ApiError, BuildError, DispatchError, InvalidEnvelope, ResponseError, SendError, TokenError, TokenErrorKind,
+    ApiError, ApiErrorKind, BuildError, DispatchError, InvalidEnvelope, ResponseError, SendError, TokenError,
+    TokenErrorKind,
 };
 pub use retry::RetryPolicy;
 pub use send::Accepted;
@@ -187,6 +194,15 @@ impl Client {
     fn retarget(&self, region: Region, stage: Stage) -> Client {
         let events_url = config::events_url(self.shared.base_url.as_ref(), region, stage);
         Client { shared: Arc::clone(&self.shared), target: Arc::new(Target { region, stage, events_url }) }
+    }
+
+    /// Makes sure a token can be had, without sending an event: uses the cached
+    /// token, or asks Login with Amazon for one. `proactive doctor` uses it to
+    /// check the credentials and the skill's `alexa::proactive_events` scope
+    /// (LWA's `invalid_scope` means the manifest lacks the permission or the
+    /// publications).
+    pub async fn check_token(&self) -> Result<(), TokenError> {
+        self.shared.tokens.get().await.map(|_| ())
     }
 
     /// How many token requests this client (and its clones) made, retries

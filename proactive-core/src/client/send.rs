@@ -70,7 +70,9 @@ impl Client {
     /// referenceId every time.
     ///
     /// An envelope with validation errors (including an `expiryTime` already
-    /// past) is not sent: [`SendError::Invalid`]. Warnings are returned in
+    /// past, outside Amazon's now-window, `now + 5 min ..= now + 24 h`:
+    /// [`Rule::NowWindow`](crate::Rule::NowWindow), or a body over
+    /// [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES)) is not sent: [`SendError::Invalid`]. Warnings are returned in
     /// [`Accepted::warnings`]. A 401 or 403 gets one more attempt with a new
     /// token, unless the token in use already drew a 401/403 right after it was
     /// fetched: then the refusal is about the event (a Unicast user who has not
@@ -99,14 +101,15 @@ impl Client {
             status = field::Empty,
         );
         async move {
-            let report = envelope.validate_at(Utc::now());
-            if report.has_errors() {
+            let mut report = envelope.validate_at(Utc::now());
+            let body = if report.has_errors() { Vec::new() } else { envelope.to_vec() };
+            if report.has_errors() || !report.check_body_size(body.len()) {
                 let error = InvalidEnvelope::new(report);
                 warn!(error = %error, "not sent");
                 return Err(SendError::Invalid(error));
             }
             let warnings: Vec<Problem> = report.warnings().cloned().collect();
-            let result = self.post(Bytes::from(envelope.to_vec())).await;
+            let result = self.post(Bytes::from(body)).await;
             let span = tracing::Span::current();
             match &result {
                 Ok(accepted) => {

@@ -188,6 +188,50 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
         self.store.subscribers(&event.into()).await
     }
 
+    /// Drops the subscription Amazon just said does not exist (opt-in): when
+    /// `error` is a [`NotSubscribed`](crate::client::ApiErrorKind::NotSubscribed)
+    /// refusal of a Unicast `envelope`, removes the envelope's event from that
+    /// user's stored subscriptions, so the next fan-out skips them. Returns
+    /// whether something was removed; any other error or audience changes nothing.
+    ///
+    /// The stored state keeps its timestamp, so any later genuine subscription
+    /// request from Alexa still supersedes it.
+    ///
+    /// ```no_run
+    /// # async fn run(
+    /// #     client: proactive_core::client::Client,
+    /// #     tracker: proactive_core::subscription::SubscriptionTracker<proactive_core::subscription::MemoryStore>,
+    /// #     envelope: proactive_core::Envelope,
+    /// # ) -> Result<(), proactive_core::subscription::StoreError> {
+    /// if let Err(error) = client.send(&envelope).await {
+    ///     tracker.forget_not_subscribed(&envelope, &error).await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "client")]
+    pub async fn forget_not_subscribed(
+        &self,
+        envelope: &crate::Envelope,
+        error: &crate::client::SendError,
+    ) -> Result<bool, StoreError> {
+        use crate::client::{ApiErrorKind, SendError};
+        let (SendError::Api(api), crate::Audience::Unicast(user)) = (error, &envelope.audience) else {
+            return Ok(false);
+        };
+        if api.kind() != ApiErrorKind::NotSubscribed {
+            return Ok(false);
+        }
+        let Some(mut state) = self.store.get(user).await? else { return Ok(false) };
+        if !state.events.remove(&SubscribedEvent::from(envelope.event.name())) {
+            return Ok(false);
+        }
+        // Supersedes the stored state (same timestamp, greater request id), and
+        // is superseded by any newer request.
+        state.request_id.push_str("~not-subscribed");
+        Ok(matches!(self.store.apply(state).await?, Applied::Stored { .. }))
+    }
+
     /// The stored state of one user, if any.
     pub async fn get(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
         self.store.get(user_id).await

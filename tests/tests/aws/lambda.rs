@@ -75,7 +75,7 @@ async fn only_the_messages_that_may_pass_later_come_back() {
         [UNSUBSCRIBED, UNREACHABLE_LAST_RECEIVE, MALFORMED, BAD_REGION]
     );
     let refused = &letters[UNSUBSCRIBED];
-    assert_eq!((refused.kind.as_str(), refused.status), ("rejected", Some(403)));
+    assert_eq!((refused.kind.as_str(), refused.status), ("not_subscribed", Some(403)));
     assert_eq!(refused.amazon_message.as_deref(), Some(NOT_SUBSCRIBED));
     assert_eq!(refused.reference_id.as_deref(), Some("lambda-unsubscribed"));
     let gave_up = &letters[UNREACHABLE_LAST_RECEIVE];

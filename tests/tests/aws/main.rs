@@ -184,7 +184,7 @@ async fn ten_thousand_envelopes_two_workers_one_killed_each_delivered_once() {
     assert_eq!(lettered, refused);
     assert_eq!(letters.len(), refused.len(), "each refusal dead-lettered once");
     for letter in &letters {
-        assert_eq!((letter.kind.as_str(), letter.status), ("rejected", Some(403)), "{letter:?}");
+        assert_eq!((letter.kind.as_str(), letter.status), ("not_subscribed", Some(403)), "{letter:?}");
         assert_eq!(letter.amazon_message.as_deref(), Some(NOT_SUBSCRIBED));
         assert!(letter.reason.contains(NOT_SUBSCRIBED), "{}", letter.reason);
         assert_eq!(letter.region.as_deref(), Some("NA"));

@@ -5,6 +5,7 @@
 
 mod bulk;
 mod events;
+mod refusals;
 mod sandbox;
 mod send;
 mod server;

@@ -220,6 +220,31 @@ async fn an_expired_envelope_is_refused_without_a_request() {
 }
 
 #[tokio::test]
+async fn an_envelope_over_the_body_limit_is_refused_without_a_request() {
+    let server = Server::start(|_, _| Reply::accepted("r")).await;
+    let client = server.client().build().unwrap();
+    let mut huge = envelope("too-big");
+    let key = proactive_core::schemas::AttributeKey::new("notes").unwrap();
+    huge.localized_attributes.insert_key(
+        proactive_core::Locale::en_us(),
+        key,
+        "x".repeat(proactive_core::MAX_BODY_BYTES),
+    );
+    let error = client.send(&huge).await.unwrap_err();
+    let SendError::Invalid(invalid) = &error else { panic!("{error:?}") };
+    assert!(invalid.errors().any(|p| p.rule == proactive_core::Rule::BodySize), "{}", invalid.report());
+    assert!(server.log().events.is_empty(), "nothing was sent");
+    // At the limit exactly it is sent.
+    let mut fits = envelope("fits");
+    let key = proactive_core::schemas::AttributeKey::new("notes").unwrap();
+    fits.localized_attributes.insert_key(proactive_core::Locale::en_us(), key.clone(), "");
+    let room = proactive_core::MAX_BODY_BYTES - fits.to_vec().len();
+    fits.localized_attributes.insert_key(proactive_core::Locale::en_us(), key, "x".repeat(room));
+    assert_eq!(fits.to_vec().len(), proactive_core::MAX_BODY_BYTES);
+    client.send(&fits).await.unwrap();
+}
+
+#[tokio::test]
 async fn warnings_do_not_stop_a_send_and_are_returned() {
     let server = Server::start(|_, _| Reply::accepted("r")).await;
     let client = server.client().build().unwrap();
