@@ -176,11 +176,11 @@ async fn work(args: WorkArgs) -> u8 {
         }
     };
     out!(
-        "{} event{}: {} delivered ({} already delivered), {} dead-lettered, {} left on the queue; {} retries, {} token \
-         request(s), {} ms",
+        "{} event{}: {} accepted, {} already delivered, {} dead-lettered (invalid, refused or failed), {} left on the \
+         queue; {} retries, {} token request(s), {} ms",
         summary.received,
         if summary.received == 1 { "" } else { "s" },
-        summary.delivered,
+        summary.delivered - summary.duplicates,
         summary.duplicates,
         summary.dead_lettered,
         summary.released,

@@ -82,8 +82,8 @@ async fn send_enqueues_the_valid_events_and_work_delivers_them_until_sigterm() {
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(
         stdout.lines().last().unwrap().starts_with(
-            "2 events: 2 delivered (0 already delivered), 0 dead-lettered, 0 left on the queue; 0 retries, 1 token \
-             request(s), "
+            "2 events: 2 accepted, 0 already delivered, 0 dead-lettered (invalid, refused or failed), 0 left on the queue; 0 \
+             retries, 1 token request(s), "
         ),
         "{stdout}"
     );
