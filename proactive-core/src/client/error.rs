@@ -509,7 +509,7 @@ impl ApiError {
 
     /// Whether the status is one that is retried: 429 or 5xx.
     pub fn is_retryable(&self) -> bool {
-        self.status == 429 || (500..600).contains(&self.status)
+        super::http::retryable_status(self.status)
     }
 
     /// What kind of refusal this is, decided from the status and Amazon's
