@@ -13,6 +13,7 @@ use crate::suggest::did_you_mean;
 const AT: &str = "relevantAudience";
 
 impl Reader<'_> {
+    /// Reads `relevantAudience`: its two fields, then the payload its type asks for.
     pub(super) fn audience(&mut self, value: Option<Value>) -> Option<Audience> {
         let Some(value) = value else {
             self.missing(AT, "write `{\"type\": \"Unicast\", \"payload\": {\"user\": ID}}` or `{\"type\": \"Multicast\", \"payload\": {}}`");
@@ -36,93 +37,8 @@ impl Reader<'_> {
         }
         let payload = audience.remove("payload");
         match audience.remove("type") {
-            Some(Value::String(t)) if t == "Multicast" => match payload {
-                None | Some(Value::Null) => {
-                    self.report.warning(
-                        Rule::Audience,
-                        format!("{AT}.payload"),
-                        "a Multicast audience's payload is missing; normalized to `{}`, which Amazon expects",
-                    );
-                    Some(Audience::Multicast)
-                }
-                Some(Value::Object(p)) if p.is_empty() => Some(Audience::Multicast),
-                Some(Value::Object(p)) if p.contains_key("user") => {
-                    self.report.error(
-                        Rule::Audience,
-                        format!("{AT}.payload.user"),
-                        "a Multicast event goes to every subscribed user and names none; remove `user`, or use `Unicast` to send to this user",
-                    );
-                    None
-                }
-                Some(other) => {
-                    self.report.error(
-                        Rule::Audience,
-                        format!("{AT}.payload"),
-                        format!("a Multicast payload must be `{{}}`, found {}", describe(&other)),
-                    );
-                    None
-                }
-            },
-            Some(Value::String(t)) if t == "Unicast" => {
-                let user = match payload {
-                    None | Some(Value::Null) => {
-                        self.report.error(
-                            Rule::Audience,
-                            format!("{AT}.payload"),
-                            "a Unicast audience needs `payload: {\"user\": ID}` with the user's id from `context.System.user.userId`",
-                        );
-                        return None;
-                    }
-                    Some(Value::Object(mut p)) => {
-                        for key in p.keys() {
-                            if key != "user" {
-                                self.report.error(
-                                    Rule::UnknownField,
-                                    format!("{AT}.payload.{key}"),
-                                    format!(
-                                        "unknown field `{key}`; a Unicast payload has only `user`{}",
-                                        did_you_mean(key, ["user"])
-                                    ),
-                                );
-                            }
-                        }
-                        p.remove("user")
-                    }
-                    Some(other) => {
-                        self.report.error(
-                            Rule::Audience,
-                            format!("{AT}.payload"),
-                            format!("expected an object, found {}", kind(&other)),
-                        );
-                        return None;
-                    }
-                };
-                match user {
-                    Some(Value::String(user)) => match UserId::new(&user) {
-                        Ok(user) => Some(Audience::Unicast(user)),
-                        Err(error) => {
-                            self.report.error(Rule::Audience, format!("{AT}.payload.user"), error.to_string());
-                            None
-                        }
-                    },
-                    None | Some(Value::Null) => {
-                        self.report.error(
-                            Rule::Audience,
-                            format!("{AT}.payload.user"),
-                            "a Unicast audience needs the user's id from `context.System.user.userId`",
-                        );
-                        None
-                    }
-                    Some(other) => {
-                        self.report.error(
-                            Rule::Audience,
-                            format!("{AT}.payload.user"),
-                            format!("expected a string, found {}", kind(&other)),
-                        );
-                        None
-                    }
-                }
-            }
+            Some(Value::String(t)) if t == "Multicast" => self.multicast(payload),
+            Some(Value::String(t)) if t == "Unicast" => self.unicast(payload),
             Some(Value::String(other)) => {
                 self.report.error(
                     Rule::Audience,
@@ -143,6 +59,105 @@ impl Reader<'_> {
                     Rule::Audience,
                     format!("{AT}.type"),
                     format!("expected `Unicast` or `Multicast`, found {}", kind(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A Multicast's payload: `{}`, or missing (normalized to `{}` with a warning).
+    fn multicast(&mut self, payload: Option<Value>) -> Option<Audience> {
+        match payload {
+            None | Some(Value::Null) => {
+                self.report.warning(
+                    Rule::Audience,
+                    format!("{AT}.payload"),
+                    "a Multicast audience's payload is missing; normalized to `{}`, which Amazon expects",
+                );
+                Some(Audience::Multicast)
+            }
+            Some(Value::Object(p)) if p.is_empty() => Some(Audience::Multicast),
+            Some(Value::Object(p)) if p.contains_key("user") => {
+                self.report.error(
+                    Rule::Audience,
+                    format!("{AT}.payload.user"),
+                    "a Multicast event goes to every subscribed user and names none; remove `user`, or use `Unicast` to send to this user",
+                );
+                None
+            }
+            Some(other) => {
+                self.report.error(
+                    Rule::Audience,
+                    format!("{AT}.payload"),
+                    format!("a Multicast payload must be `{{}}`, found {}", describe(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A Unicast's payload, `{"user": ID}`, and the user id in it.
+    fn unicast(&mut self, payload: Option<Value>) -> Option<Audience> {
+        let user = self.unicast_payload(payload)?;
+        match user {
+            Some(Value::String(user)) => match UserId::new(&user) {
+                Ok(user) => Some(Audience::Unicast(user)),
+                Err(error) => {
+                    self.report.error(Rule::Audience, format!("{AT}.payload.user"), error.to_string());
+                    None
+                }
+            },
+            None | Some(Value::Null) => {
+                self.report.error(
+                    Rule::Audience,
+                    format!("{AT}.payload.user"),
+                    "a Unicast audience needs the user's id from `context.System.user.userId`",
+                );
+                None
+            }
+            Some(other) => {
+                self.report.error(
+                    Rule::Audience,
+                    format!("{AT}.payload.user"),
+                    format!("expected a string, found {}", kind(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `user` of a Unicast's payload object (`Some(None)` when it has none);
+    /// `None` when there is no payload object at all.
+    fn unicast_payload(&mut self, payload: Option<Value>) -> Option<Option<Value>> {
+        match payload {
+            None | Some(Value::Null) => {
+                self.report.error(
+                    Rule::Audience,
+                    format!("{AT}.payload"),
+                    "a Unicast audience needs `payload: {\"user\": ID}` with the user's id from `context.System.user.userId`",
+                );
+                None
+            }
+            Some(Value::Object(mut p)) => {
+                for key in p.keys() {
+                    if key != "user" {
+                        self.report.error(
+                            Rule::UnknownField,
+                            format!("{AT}.payload.{key}"),
+                            format!(
+                                "unknown field `{key}`; a Unicast payload has only `user`{}",
+                                did_you_mean(key, ["user"])
+                            ),
+                        );
+                    }
+                }
+                Some(p.remove("user"))
+            }
+            Some(other) => {
+                self.report.error(
+                    Rule::Audience,
+                    format!("{AT}.payload"),
+                    format!("expected an object, found {}", kind(&other)),
                 );
                 None
             }

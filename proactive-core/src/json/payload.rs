@@ -104,8 +104,38 @@ impl Reader<'_> {
         };
         let mut out = Map::with_capacity(input.len());
         let mut pending: Vec<(String, Value)> = input.into_iter().collect();
-        // A field that untyped JSON may carry one level too deep (the seed's
-        // `invite.inviter.relationshipToInvitee`) is pulled up to its place.
+        self.pull_up_moved(&mut pending, fields, at, rel);
+        let mut path = format!("{at}.");
+        for (key, value) in pending {
+            let Some(field) = self.known_field(fields, &key, at, &out) else { continue };
+            // One buffer for every field's path: `at.` then the name.
+            path.truncate(at.len() + 1);
+            path.push_str(field.name);
+            let normalized = self.field(value, field, &path, facts);
+            out.insert(field.name.to_owned(), normalized);
+        }
+        for field in fields {
+            if field.required && !out.contains_key(field.name) {
+                self.report.error(
+                    Rule::MissingField,
+                    format!("{at}.{}", field.name),
+                    format!("`{}` is required by `{}`", field.name, field.path),
+                );
+            }
+        }
+        Value::Object(out)
+    }
+
+    /// Pulls up, with a warning, a field that untyped JSON may carry one level
+    /// too deep (the seed's `invite.inviter.relationshipToInvitee`) to its place
+    /// among the `pending` fields of the object at `at` (`rel` in the table).
+    fn pull_up_moved(
+        &mut self,
+        pending: &mut Vec<(String, Value)>,
+        fields: &'static [table::Field],
+        at: &str,
+        rel: &str,
+    ) {
         for field in fields {
             for moved in field.moved_from {
                 let rest = if rel.is_empty() {
@@ -131,59 +161,41 @@ impl Reader<'_> {
                 }
             }
         }
-        let mut path = format!("{at}.");
-        for (key, value) in pending {
-            let field = match table::Field::child(fields, &key) {
-                Some(field) => field,
-                None => match table::Field::child_by_alias(fields, &key) {
-                    Some(field) => {
-                        self.report.warning(
-                            Rule::KnownMistake,
-                            format!("{at}.{key}"),
-                            format!("`{key}` is a known misspelling of `{}`; renamed", field.name),
-                        );
-                        if out.contains_key(field.name) {
-                            continue;
-                        }
-                        field
-                    }
-                    None => {
-                        self.report.error(
-                            Rule::UnknownField,
-                            format!("{at}.{key}"),
-                            format!(
-                                "unknown field `{key}`{}",
-                                match crate::suggest::closest(&key, fields.iter().map(|f| f.name)) {
-                                    Some(close) => format!("; did you mean `{close}`?"),
-                                    None => format!(
-                                        "; the fields here are {}",
-                                        fields.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ")
-                                    ),
-                                }
-                            ),
-                        );
-                        continue;
-                    }
-                },
-            };
-            // One buffer for every field's path: `at.` then the name.
-            path.truncate(at.len() + 1);
-            path.push_str(field.name);
-            let normalized = self.field(value, field, &path, facts);
-            out.insert(field.name.to_owned(), normalized);
-        }
-        for field in fields {
-            if field.required && !out.contains_key(field.name) {
-                self.report.error(
-                    Rule::MissingField,
-                    format!("{at}.{}", field.name),
-                    format!("`{}` is required by `{}`", field.name, field.path),
-                );
-            }
-        }
-        Value::Object(out)
     }
 
+    /// The field `key` names among `fields`, directly or by a known misspelling
+    /// (renamed with a warning); `None`, after reporting, when it names none or
+    /// when its correct spelling is already in `out`.
+    fn known_field(
+        &mut self,
+        fields: &'static [table::Field],
+        key: &str,
+        at: &str,
+        out: &Map<String, Value>,
+    ) -> Option<&'static table::Field> {
+        if let Some(field) = table::Field::child(fields, key) {
+            return Some(field);
+        }
+        if let Some(field) = table::Field::child_by_alias(fields, key) {
+            self.report.warning(
+                Rule::KnownMistake,
+                format!("{at}.{key}"),
+                format!("`{key}` is a known misspelling of `{}`; renamed", field.name),
+            );
+            return (!out.contains_key(field.name)).then_some(field);
+        }
+        let hint = match crate::suggest::closest(key, fields.iter().map(|f| f.name)) {
+            Some(close) => format!("; did you mean `{close}`?"),
+            None => format!(
+                "; the fields here are {}",
+                fields.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        self.report.error(Rule::UnknownField, format!("{at}.{key}"), format!("unknown field `{key}`{hint}"));
+        None
+    }
+
+    /// Checks and normalizes one field's value by the kind the table gives it.
     fn field(&mut self, value: Value, field: &'static table::Field, path: &str, facts: &mut Facts) -> Value {
         match &field.kind {
             Kind::Object { .. } => self.object(value, field.children, path, field.path, facts),
@@ -201,41 +213,10 @@ impl Reader<'_> {
                 value
             }
             Kind::Integer { int_type, minimum } => {
-                let number = value.as_i64();
-                let fits = match int_type {
-                    IntType::U32 => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
-                    IntType::I64 => number.is_some(),
-                };
-                if !fits {
-                    match (number, minimum) {
-                        (Some(n), Some(min)) if n < *min => self.report.error(
-                            Rule::NumericBounds,
-                            path,
-                            Violation::BelowMinimum { min: *min, actual: n }.to_string(),
-                        ),
-                        _ => self.report.error(
-                            Rule::InvalidValue,
-                            path,
-                            format!("expected a whole number{}, found {}", range_hint(*int_type), describe(&value)),
-                        ),
-                    }
-                }
+                self.integer(&value, *int_type, *minimum, path);
                 value
             }
-            Kind::DateTime => {
-                let Value::String(text) = &value else {
-                    self.report.error(
-                        Rule::InvalidValue,
-                        path,
-                        format!("expected an RFC 3339 date-time string, found {}", kind(&value)),
-                    );
-                    return value;
-                };
-                match parse_time(text, path, self.report) {
-                    Some(time) => serde_json::to_value(time).unwrap_or(value),
-                    None => value,
-                }
-            }
+            Kind::DateTime => self.date_time(value, path),
             Kind::Enum { values, .. } => {
                 self.enum_value(&value, values, path);
                 value
@@ -248,22 +229,47 @@ impl Reader<'_> {
                 for (i, item) in items.iter().enumerate() {
                     self.enum_value(item, values, &format!("{path}[{i}]"));
                 }
-                if items.len() < *min_items {
-                    facts
-                        .violations
-                        .push((path.to_owned(), Violation::TooFewItems { min: *min_items, actual: items.len() }));
-                }
-                if items.len() > *max_items {
-                    facts
-                        .violations
-                        .push((path.to_owned(), Violation::TooManyItems { max: *max_items, actual: items.len() }));
-                }
-                let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-                if *unique && let Some(index) = crate::schemas::__::first_duplicate(&texts) {
-                    facts.violations.push((path.to_owned(), Violation::DuplicateItem { index }));
-                }
+                facts.array_bounds(items, *min_items, *max_items, *unique, path);
                 value
             }
+        }
+    }
+
+    /// Checks that `value` is a whole number that fits `int_type`, and not below `minimum`.
+    fn integer(&mut self, value: &Value, int_type: IntType, minimum: Option<i64>, path: &str) {
+        let number = value.as_i64();
+        let fits = match int_type {
+            IntType::U32 => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
+            IntType::I64 => number.is_some(),
+        };
+        if fits {
+            return;
+        }
+        match (number, minimum) {
+            (Some(n), Some(min)) if n < min => {
+                self.report.error(Rule::NumericBounds, path, Violation::BelowMinimum { min, actual: n }.to_string())
+            }
+            _ => self.report.error(
+                Rule::InvalidValue,
+                path,
+                format!("expected a whole number{}, found {}", range_hint(int_type), describe(value)),
+            ),
+        }
+    }
+
+    /// Checks an RFC 3339 date-time and normalizes it to UTC.
+    fn date_time(&mut self, value: Value, path: &str) -> Value {
+        let Value::String(text) = &value else {
+            self.report.error(
+                Rule::InvalidValue,
+                path,
+                format!("expected an RFC 3339 date-time string, found {}", kind(&value)),
+            );
+            return value;
+        };
+        match parse_time(text, path, self.report) {
+            Some(time) => serde_json::to_value(time).unwrap_or(value),
+            None => value,
         }
     }
 
@@ -300,6 +306,22 @@ pub(super) struct Facts {
     /// Array-bound violations, reported only when the payload cannot be typed
     /// (otherwise the typed validation reports them).
     pub(super) violations: Vec<(String, Violation)>,
+}
+
+impl Facts {
+    /// Notes the array-bound violations of `items` at `path`.
+    fn array_bounds(&mut self, items: &[Value], min_items: usize, max_items: usize, unique: bool, path: &str) {
+        if items.len() < min_items {
+            self.violations.push((path.to_owned(), Violation::TooFewItems { min: min_items, actual: items.len() }));
+        }
+        if items.len() > max_items {
+            self.violations.push((path.to_owned(), Violation::TooManyItems { max: max_items, actual: items.len() }));
+        }
+        let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+        if unique && let Some(index) = crate::schemas::__::first_duplicate(&texts) {
+            self.violations.push((path.to_owned(), Violation::DuplicateItem { index }));
+        }
+    }
 }
 
 fn range_hint(int_type: IntType) -> &'static str {
