@@ -23,18 +23,7 @@ impl Reader<'_> {
             self.report.error(Rule::Audience, AT, format!("expected an object, found {}", kind(&value)));
             return None;
         };
-        for key in audience.keys() {
-            if key != "type" && key != "payload" {
-                self.report.error(
-                    Rule::UnknownField,
-                    format!("{AT}.{key}"),
-                    format!(
-                        "unknown field `{key}`; an audience has only `type` and `payload`{}",
-                        did_you_mean(key, ["type", "payload"])
-                    ),
-                );
-            }
-        }
+        self.only_fields(&audience, AT, "an audience", &["type", "payload"]);
         let payload = audience.remove("payload");
         match audience.remove("type") {
             Some(Value::String(t)) if t == "Multicast" => self.multicast(payload),
@@ -139,18 +128,7 @@ impl Reader<'_> {
                 None
             }
             Some(Value::Object(mut p)) => {
-                for key in p.keys() {
-                    if key != "user" {
-                        self.report.error(
-                            Rule::UnknownField,
-                            format!("{AT}.payload.{key}"),
-                            format!(
-                                "unknown field `{key}`; a Unicast payload has only `user`{}",
-                                did_you_mean(key, ["user"])
-                            ),
-                        );
-                    }
-                }
+                self.only_fields(&p, &format!("{AT}.payload"), "a Unicast payload", &["user"]);
                 Some(p.remove("user"))
             }
             Some(other) => {

@@ -14,10 +14,11 @@
 //! `relevantAudience`. Malformed JSON and duplicate keys are caught before any
 //! of them, by the strict parser (`crate::strict`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::Envelope;
 use crate::report::{Report, Rule};
+use crate::suggest::did_you_mean;
 
 mod attributes;
 mod audience;
@@ -142,8 +143,63 @@ struct Reader<'r> {
 }
 
 impl Reader<'_> {
+    /// Reports every key of `object` (at `at`) but the `allowed` ones, which are
+    /// all that `what` has.
+    pub(super) fn only_fields(&mut self, object: &Map<String, Value>, at: &str, what: &str, allowed: &[&str]) {
+        for key in object.keys() {
+            if !allowed.contains(&key.as_str()) {
+                let only = allowed.iter().map(|field| format!("`{field}`")).collect::<Vec<_>>().join(" and ");
+                self.report.error(
+                    Rule::UnknownField,
+                    format!("{at}.{key}"),
+                    format!(
+                        "unknown field `{key}`; {what} has only {only}{}",
+                        did_you_mean(key, allowed.iter().copied())
+                    ),
+                );
+            }
+        }
+    }
+
     /// Reports that `path` is missing; `what` says what Amazon expects there.
     pub(super) fn missing(&mut self, path: &str, what: &str) {
         self.report.error(Rule::MissingField, path, format!("`{path}` is missing; {what}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message of the error at `path`.
+    fn error_at(value: Value, path: &str) -> String {
+        let parsed = parse_value(value);
+        let error = parsed.report.errors().find(|problem| problem.path == path);
+        error.unwrap_or_else(|| panic!("no error at `{path}`: {:?}", parsed.report)).message.clone()
+    }
+
+    #[test]
+    fn unknown_fields_name_the_fields_there_are() {
+        let value = serde_json::json!({
+            "event": {"name": "AMAZON.WeatherAlert.Activated", "payload": {}, "nmae": 1},
+            "relevantAudience": {"type": "Unicast", "payload": {"usr": "x"}, "typ": 1},
+        });
+        assert_eq!(
+            error_at(value.clone(), "event.nmae"),
+            "unknown field `nmae`; an event has only `name` and `payload`; did you mean `name`?"
+        );
+        assert_eq!(
+            error_at(value.clone(), "relevantAudience.typ"),
+            "unknown field `typ`; an audience has only `type` and `payload`; did you mean `type`?"
+        );
+        assert_eq!(
+            error_at(value, "relevantAudience.payload.usr"),
+            "unknown field `usr`; a Unicast payload has only `user`; did you mean `user`?"
+        );
+        let far = serde_json::json!({"relevantAudience": {"type": "Multicast", "payload": {}, "zzzzzz": 1}});
+        assert_eq!(
+            error_at(far, "relevantAudience.zzzzzz"),
+            "unknown field `zzzzzz`; an audience has only `type` and `payload`"
+        );
     }
 }

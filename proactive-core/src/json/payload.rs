@@ -11,7 +11,6 @@ use crate::json_kind::{describe, kind};
 use crate::report::Rule;
 use crate::schemas::table::{self, IntType, Kind};
 use crate::schemas::{AnyEvent, AttributeKey, EventName, LOCALIZED_ATTRIBUTE_PREFIX, Violation};
-use crate::suggest::did_you_mean;
 
 impl Reader<'_> {
     pub(super) fn event(&mut self, value: Option<Value>) -> (Option<AnyEvent>, Facts) {
@@ -24,18 +23,7 @@ impl Reader<'_> {
             self.report.error(Rule::InvalidValue, "event", format!("expected an object, found {}", kind(&value)));
             return (None, facts);
         };
-        for key in event.keys() {
-            if key != "name" && key != "payload" {
-                self.report.error(
-                    Rule::UnknownField,
-                    format!("event.{key}"),
-                    format!(
-                        "unknown field `{key}`; an event has only `name` and `payload`{}",
-                        did_you_mean(key, ["name", "payload"])
-                    ),
-                );
-            }
-        }
+        self.only_fields(&event, "event", "an event", &["name", "payload"]);
         let name = match event.remove("name") {
             None => {
                 self.missing("event.name", "name one of Amazon's 8 schemas, such as `AMAZON.WeatherAlert.Activated`");
