@@ -167,7 +167,7 @@ impl Client {
                 return Step::Final(SendError::Token(error));
             }
         };
-        let timeout = attempt_timeout(shared.request_timeout, &shared.retry, started);
+        let timeout = attempt_timeout(shared.request_timeout, &shared.retry, started.elapsed());
         debug!(attempt, "POST");
         let sent = shared
             .http

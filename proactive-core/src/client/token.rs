@@ -190,7 +190,7 @@ async fn fetch(source: Arc<TokenSource>, requests: Arc<AtomicU64>, generation: u
             debug!(attempt, url = source.url.as_str(), "requesting an access token");
             let requested_at = Instant::now();
             // No attempt runs past the retry policy's time budget.
-            let timeout = attempt_timeout(source.timeout, &source.retry, started);
+            let timeout = attempt_timeout(source.timeout, &source.retry, started.elapsed());
             let (error, retry_after) = match request(&source, attempt, timeout).await {
                 Answer::Token { header, lifetime } => {
                     tracing::Span::current().record("expires_in_secs", lifetime.as_secs());
