@@ -97,7 +97,7 @@ pub enum BuildError {
 ///         let wait = api.retry_after().unwrap_or(std::time::Duration::from_secs(60));
 ///         eprintln!("{api}; try again in {wait:?} with the same reference id");
 ///     }
-///     Err(SendError::Api(api)) => eprintln!("rejected ({}): {}", api.status(), api.body()),
+///     Err(SendError::Api(api)) => eprintln!("refused, {} ({}): {}", api.kind().as_str(), api.status(), api.kind().hint()),
 ///     // The token, the connection or the response: the message says which.
 ///     Err(error) => eprintln!("{error} (retryable: {})", error.is_retryable()),
 /// }
