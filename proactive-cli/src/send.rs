@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proactive_core::Envelope;
-use proactive_core::client::{BulkOutcome, Client, Outcome};
+use proactive_core::client::{BulkOutcome, BulkSend, Client, Outcome};
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
 use tokio::sync::mpsc;
 
@@ -155,17 +155,9 @@ type Pending = Arc<Mutex<HashMap<usize, Event>>>;
 async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporter: Reporter) -> u8 {
     let started = Instant::now();
     // The embedded sandbox lives as long as this function.
-    let sandbox = if args.sandbox {
-        let config = SandboxConfig::new().faults(Faults::failing(args.sandbox_fail_rate));
-        match Sandbox::start_with(config).await {
-            Ok(sandbox) => Some(sandbox),
-            Err(error) => {
-                error!("cannot start the sandbox: {error}");
-                return USAGE;
-            }
-        }
-    } else {
-        None
+    let sandbox = match start_sandbox(args).await {
+        Ok(sandbox) => sandbox,
+        Err(code) => return code,
     };
     let client = match client(args, sandbox.as_ref()) {
         Ok(client) => client,
@@ -174,18 +166,9 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
             return USAGE;
         }
     };
-
     let stop = Arc::new(AtomicBool::new(false));
     let pending: Pending = Arc::default();
-    let (envelopes_tx, mut envelopes_rx) = mpsc::channel::<Envelope>(QUEUED);
-    let (others_tx, mut others_rx) = mpsc::channel::<Read>(QUEUED);
-    let reader = {
-        let (stop, pending) = (Arc::clone(&stop), Arc::clone(&pending));
-        let restamp = args.restamp;
-        std::thread::spawn(move || {
-            read_inputs(inputs, &settled, restamp, &envelopes_tx, &others_tx, &pending, &stop);
-        })
-    };
+    let (mut envelopes_rx, mut others_rx, reader) = spawn_reader(inputs, settled, args.restamp, &stop, &pending);
     let taking = Arc::clone(&stop);
     let envelopes = futures_util::stream::poll_fn(move |cx| {
         // After Ctrl-C no new event is taken; those in flight finish.
@@ -193,6 +176,61 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
     });
     let mut outcomes = client.send_stream(envelopes, usize::from(args.concurrency));
     let mut signals = Signals::new();
+    let bad_input = drive(&mut outcomes, &mut others_rx, &pending, &stop, &mut signals, &mut reporter).await;
+    // Stop the reader (it may wait on a full queue) and close the bulk send.
+    stop.store(true, Ordering::Release);
+    drop(outcomes);
+    drop(others_rx);
+    wait_for_reader(&reader);
+    let unsettled: Vec<Event> =
+        pending.lock().map(|mut pending| pending.drain().map(|(_, e)| e).collect()).unwrap_or_default();
+    reporter.finish(unsettled, &client, started.elapsed(), args.sandbox, signals.code(), bad_input)
+}
+
+/// The embedded sandbox, with `--sandbox`; the exit code when it cannot start.
+async fn start_sandbox(args: &SendArgs) -> Result<Option<Sandbox>, u8> {
+    if !args.sandbox {
+        return Ok(None);
+    }
+    let config = SandboxConfig::new().faults(Faults::failing(args.sandbox_fail_rate));
+    match Sandbox::start_with(config).await {
+        Ok(sandbox) => Ok(Some(sandbox)),
+        Err(error) => {
+            error!("cannot start the sandbox: {error}");
+            Err(USAGE)
+        }
+    }
+}
+
+/// Starts the reader thread (see [`read_inputs`]): the envelopes to send, what
+/// else it reads, and the thread.
+fn spawn_reader(
+    inputs: Vec<Input>,
+    settled: Settled,
+    restamp: bool,
+    stop: &Arc<AtomicBool>,
+    pending: &Pending,
+) -> (mpsc::Receiver<Envelope>, mpsc::Receiver<Read>, std::thread::JoinHandle<()>) {
+    let (envelopes_tx, envelopes_rx) = mpsc::channel::<Envelope>(QUEUED);
+    let (others_tx, others_rx) = mpsc::channel::<Read>(QUEUED);
+    let (stop, pending) = (Arc::clone(stop), Arc::clone(pending));
+    let reader = std::thread::spawn(move || {
+        read_inputs(inputs, &settled, restamp, &envelopes_tx, &others_tx, &pending, &stop);
+    });
+    (envelopes_rx, others_rx, reader)
+}
+
+/// Hands outcomes and what the reader read to the reporter until both end, or
+/// until the grace after Ctrl-C (none after a second one) runs out. Returns
+/// whether an input could not be read to its end.
+async fn drive(
+    outcomes: &mut BulkSend<'_>,
+    others_rx: &mut mpsc::Receiver<Read>,
+    pending: &Pending,
+    stop: &AtomicBool,
+    signals: &mut Signals,
+    reporter: &mut Reporter,
+) -> bool {
     let (mut sending, mut reading) = (true, true);
     let mut deadline: Option<tokio::time::Instant> = None;
     let mut bad_input = false;
@@ -204,22 +242,13 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
                 Some(outcome) => {
                     let event = pending.lock().ok().and_then(|mut pending| pending.remove(&outcome.index));
                     if let Some(event) = event {
-                        sent(&mut reporter, event, &outcome);
+                        sent(reporter, event, &outcome);
                     }
                 }
                 None => sending = false,
             },
             read = others_rx.recv(), if reading => match read {
-                Some(Read::NotSent(item)) => reporter.not_sent(*item),
-                Some(Read::Empty(file)) => {
-                    reporter.flush();
-                    error!("`{file}` holds no events");
-                }
-                Some(Read::Error(message)) => {
-                    reporter.flush();
-                    error!("{message}");
-                    bad_input = true;
-                }
+                Some(read) => bad_input |= not_sent(reporter, read),
                 None => reading = false,
             },
             () = signals.next(), if deadline.is_none() || signals.received == 1 => {
@@ -235,19 +264,35 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
             _ = flush.tick() => reporter.tick(),
         }
     }
-    // Stop the reader (it may wait on a full queue) and close the bulk send.
-    stop.store(true, Ordering::Release);
-    drop(outcomes);
-    drop(others_rx);
-    // The reader ends at once unless it waits on the input itself (a terminal on
-    // standard input): then it is left behind, and ends with the process.
+    bad_input
+}
+
+/// Hands what the reader read besides envelopes to the reporter; returns
+/// whether it is an input that could not be read to its end.
+fn not_sent(reporter: &mut Reporter, read: Read) -> bool {
+    match read {
+        Read::NotSent(item) => reporter.not_sent(*item),
+        Read::Empty(file) => {
+            reporter.flush();
+            error!("`{file}` holds no events");
+        }
+        Read::Error(message) => {
+            reporter.flush();
+            error!("{message}");
+            return true;
+        }
+    }
+    false
+}
+
+/// Waits a moment for the reader thread to end. It ends at once unless it waits
+/// on the input itself (a terminal on standard input): then it is left behind,
+/// and ends with the process.
+fn wait_for_reader(reader: &std::thread::JoinHandle<()>) {
     let waited = Instant::now();
     while !reader.is_finished() && waited.elapsed() < READER_WAIT {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let unsettled: Vec<Event> =
-        pending.lock().map(|mut pending| pending.drain().map(|(_, e)| e).collect()).unwrap_or_default();
-    reporter.finish(unsettled, &client, started.elapsed(), args.sandbox, signals.code(), bad_input)
 }
 
 /// Hands one bulk-send outcome to the reporter, with the outcome this run gives it.

@@ -146,6 +146,28 @@ fn envelopes_for(users: &[String]) -> String {
     lines
 }
 
+/// The options that send to `sandbox`, one attempt per event, restamped.
+fn one_attempt_against(sandbox: &Sandbox) -> [String; 11] {
+    [
+        "--endpoint".to_owned(),
+        sandbox.base_url(),
+        "--token-url".to_owned(),
+        sandbox.token_url(),
+        "--client-id".to_owned(),
+        sandbox.client_id().to_owned(),
+        "--client-secret".to_owned(),
+        sandbox.client_secret().to_owned(),
+        "--max-attempts".to_owned(),
+        "1".to_owned(),
+        "--restamp".to_owned(),
+    ]
+}
+
+/// One JSON value per non-empty line of `out`.
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_kind_of_refusal_has_its_kind_hint_and_count() {
     let kinds = [
@@ -171,19 +193,7 @@ async fn each_kind_of_refusal_has_its_kind_hint_and_count() {
     let sandbox = Sandbox::start_with(config).await.unwrap();
     let input = scratch("kinds.jsonl", &envelopes_for(&users));
     let failed = scratch("kinds-failed.jsonl", "");
-    let connection = [
-        "--endpoint".to_owned(),
-        sandbox.base_url(),
-        "--token-url".to_owned(),
-        sandbox.token_url(),
-        "--client-id".to_owned(),
-        sandbox.client_id().to_owned(),
-        "--client-secret".to_owned(),
-        sandbox.client_secret().to_owned(),
-        "--max-attempts".to_owned(),
-        "1".to_owned(),
-        "--restamp".to_owned(),
-    ];
+    let connection = one_attempt_against(&sandbox);
     let run = |extra: Vec<String>| {
         let connection = connection.clone();
         tokio::task::spawn_blocking(move || proactive().arg("send").args(connection).args(extra).output().unwrap())
@@ -192,12 +202,7 @@ async fn each_kind_of_refusal_has_its_kind_hint_and_count() {
     let out =
         run(vec!["--format".into(), "json".into(), "--failed".into(), failed.clone(), input.clone()]).await.unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let mut outcomes: Vec<Value> = out
-        .stdout
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect();
+    let mut outcomes = json_lines(&out.stdout);
     let summary = outcomes.pop().unwrap();
     assert_eq!(
         summary["kinds"],

@@ -66,7 +66,7 @@
 //! | --- | --- |
 //! | `envelope.rs` | the type, [`Envelope::builder`], [`Envelope::to_json`], [`Envelope::to_vec`] and [`EnvelopeBuilder`] |
 //! | `validate.rs` | [`Envelope::validate`], [`Envelope::validate_at`] and the checks behind them |
-//! | `json.rs` | [`Envelope::from_json`], with [`json::parse_str`] and friends for untyped JSON |
+//! | `json/` | [`Envelope::from_json`], with [`json::parse_str`] and friends for untyped JSON |
 //! | `preview.rs` | [`Envelope::preview`], [`Envelope::previews`] |
 //!
 //! The schema table that validation, untyped JSON and previews read is the
@@ -88,6 +88,7 @@ mod envelope;
 mod event;
 mod ids;
 pub mod json;
+mod json_kind;
 mod localized_attributes;
 pub mod manifest;
 mod numbers;

@@ -457,7 +457,7 @@ fn add_named(items: &mut Vec<Value>, field: &str, value: &str) {
 }
 
 fn wrong_type(path: &'static str, expected: &'static str, found: &Value) -> ManifestError {
-    ManifestError::WrongType { path, expected, found: crate::json::kind(found) }
+    ManifestError::WrongType { path, expected, found: crate::json_kind::kind(found) }
 }
 
 #[cfg(test)]

@@ -237,10 +237,6 @@ async fn events(shared: &Shared, request: Request<Incoming>, stage: Stage) -> Re
 }
 
 async fn events_answer(shared: &Shared, request: Request<Incoming>, stage: Stage) -> Result<Outcome, String> {
-    let api_error = |status: StatusCode, message: String| {
-        let detail = message.clone();
-        Outcome::new(status, json!({"code": status.as_u16(), "message": message}), detail)
-    };
     if request.method() != Method::POST {
         return Ok(api_error(StatusCode::METHOD_NOT_ALLOWED, "use POST".to_owned()));
     }
@@ -255,49 +251,12 @@ async fn events_answer(shared: &Shared, request: Request<Incoming>, stage: Stage
             return Err("closed the connection without an answer (fault)".to_owned());
         }
     }
-
-    // Authentication: 403 for a missing, unknown or expired token.
-    let token = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let Some(token) = token else {
-        return Ok(api_error(StatusCode::FORBIDDEN, "the request has no `Authorization: Bearer` token".to_owned()));
-    };
-    match shared.state().tokens.get(&token) {
-        None => return Ok(api_error(StatusCode::FORBIDDEN, "the authentication token is invalid".to_owned())),
-        Some(expiry) if *expiry <= Instant::now() => {
-            return Ok(api_error(StatusCode::FORBIDDEN, "the authentication token has expired".to_owned()));
-        }
-        Some(_) => {}
+    if let Some(refusal) = unauthenticated(shared, &request) {
+        return Ok(refusal);
     }
-
-    {
-        let mut state = shared.state();
-        if let Some(limit) = faults.rate_limit {
-            let now = Instant::now();
-            if now.duration_since(state.window.0) >= Duration::from_secs(1) {
-                state.window = (now, 0);
-            }
-            state.window.1 += 1;
-            if state.window.1 > limit.per_second {
-                let retry_after = limit.retry_after_secs.to_string();
-                return Ok(api_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "the client has made more calls than the allowed limit".to_owned(),
-                )
-                .with_header(RETRY_AFTER, &retry_after));
-            }
-        }
-        if faults.server_error_rate > 0.0 && state.rng.f64() < faults.server_error_rate {
-            let status =
-                if state.rng.bool() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::SERVICE_UNAVAILABLE };
-            return Ok(api_error(status, "the service encountered an internal error (fault)".to_owned()));
-        }
+    if let Some(fault) = rate_limit_or_server_error(shared) {
+        return Ok(fault);
     }
-
     let bytes = match body(request).await {
         Ok(bytes) => bytes,
         Err(outcome) => return Ok(outcome),
@@ -314,23 +273,83 @@ async fn events_answer(shared: &Shared, request: Request<Incoming>, stage: Stage
     if let Some(outside) = envelope.validate_at(shared.now()).errors().next() {
         return Ok(api_error(StatusCode::BAD_REQUEST, outside.to_string()));
     }
-    if let Audience::Unicast(user) = &envelope.audience
-        && let Some(answer) = shared.config.scripts.get(user.as_str())
-    {
-        let stage = match stage {
-            Stage::Development => "development",
-            Stage::Live => "live",
-        };
-        let event = envelope.event.name();
-        let (status, body, retry_after) = answer.render(event.as_str(), user.as_str(), stage, &shared.config.client_id);
-        let detail = format!("scripted {} for {user}", status.as_u16());
-        let outcome = Outcome::new(status, body, detail);
-        return Ok(match retry_after {
-            Some(seconds) => outcome.with_header(RETRY_AFTER, &seconds.to_string()),
-            None => outcome,
-        });
+    if let Some(scripted) = scripted(shared, &envelope, stage) {
+        return Ok(scripted);
     }
     Ok(accept(shared, envelope, stage))
+}
+
+/// Amazon's error answer: `{"code": status, "message": ...}`.
+fn api_error(status: StatusCode, message: String) -> Outcome {
+    let detail = message.clone();
+    Outcome::new(status, json!({"code": status.as_u16(), "message": message}), detail)
+}
+
+/// The 403 for a missing, unknown or expired token; `None` when the token is good.
+fn unauthenticated(shared: &Shared, request: &Request<Incoming>) -> Option<Outcome> {
+    let token = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let Some(token) = token else {
+        return Some(api_error(StatusCode::FORBIDDEN, "the request has no `Authorization: Bearer` token".to_owned()));
+    };
+    match shared.state().tokens.get(&token) {
+        None => Some(api_error(StatusCode::FORBIDDEN, "the authentication token is invalid".to_owned())),
+        Some(expiry) if *expiry <= Instant::now() => {
+            Some(api_error(StatusCode::FORBIDDEN, "the authentication token has expired".to_owned()))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The 429 of the rate-limit fault, or the 500/503 of the server-error fault,
+/// decided under one lock so the seeded sequence is repeatable.
+fn rate_limit_or_server_error(shared: &Shared) -> Option<Outcome> {
+    let faults = &shared.config.faults;
+    let mut state = shared.state();
+    if let Some(limit) = faults.rate_limit {
+        let now = Instant::now();
+        if now.duration_since(state.window.0) >= Duration::from_secs(1) {
+            state.window = (now, 0);
+        }
+        state.window.1 += 1;
+        if state.window.1 > limit.per_second {
+            let retry_after = limit.retry_after_secs.to_string();
+            return Some(
+                api_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "the client has made more calls than the allowed limit".to_owned(),
+                )
+                .with_header(RETRY_AFTER, &retry_after),
+            );
+        }
+    }
+    if faults.server_error_rate > 0.0 && state.rng.f64() < faults.server_error_rate {
+        let status = if state.rng.bool() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::SERVICE_UNAVAILABLE };
+        return Some(api_error(status, "the service encountered an internal error (fault)".to_owned()));
+    }
+    None
+}
+
+/// The scripted answer for a Unicast to a user the sandbox has a script for.
+fn scripted(shared: &Shared, envelope: &Envelope, stage: Stage) -> Option<Outcome> {
+    let Audience::Unicast(user) = &envelope.audience else { return None };
+    let answer = shared.config.scripts.get(user.as_str())?;
+    let stage = match stage {
+        Stage::Development => "development",
+        Stage::Live => "live",
+    };
+    let event = envelope.event.name();
+    let (status, body, retry_after) = answer.render(event.as_str(), user.as_str(), stage, &shared.config.client_id);
+    let detail = format!("scripted {} for {user}", status.as_u16());
+    let outcome = Outcome::new(status, body, detail);
+    Some(match retry_after {
+        Some(seconds) => outcome.with_header(RETRY_AFTER, &seconds.to_string()),
+        None => outcome,
+    })
 }
 
 fn accept(shared: &Shared, envelope: Envelope, stage: Stage) -> Outcome {

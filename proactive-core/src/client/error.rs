@@ -97,7 +97,7 @@ pub enum BuildError {
 ///         let wait = api.retry_after().unwrap_or(std::time::Duration::from_secs(60));
 ///         eprintln!("{api}; try again in {wait:?} with the same reference id");
 ///     }
-///     Err(SendError::Api(api)) => eprintln!("rejected ({}): {}", api.status(), api.body()),
+///     Err(SendError::Api(api)) => eprintln!("refused, {} ({}): {}", api.kind().as_str(), api.status(), api.kind().hint()),
 ///     // The token, the connection or the response: the message says which.
 ///     Err(error) => eprintln!("{error} (retryable: {})", error.is_retryable()),
 /// }
@@ -509,7 +509,7 @@ impl ApiError {
 
     /// Whether the status is one that is retried: 429 or 5xx.
     pub fn is_retryable(&self) -> bool {
-        self.status == 429 || (500..600).contains(&self.status)
+        super::http::retryable_status(self.status)
     }
 
     /// What kind of refusal this is, decided from the status and Amazon's

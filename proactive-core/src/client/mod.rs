@@ -70,6 +70,7 @@
 mod bulk;
 mod config;
 mod error;
+mod http;
 mod retry;
 mod send;
 mod token;

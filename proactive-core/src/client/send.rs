@@ -1,22 +1,19 @@
 //! Sending one envelope: validate, POST, retry what may be retried, and say what
 //! happened.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::Utc;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use tracing::{Instrument, debug, field, info, info_span, warn};
 
 use super::Client;
 use super::error::{ApiError, DispatchError, InvalidEnvelope, ResponseError, SendError};
-use super::retry::{Next, parse_retry_after};
+use super::http::{MAX_ANSWER, attempt_timeout, read_body, request_id, retry_after, retryable_status};
+use super::retry::Next;
+use super::token::Token;
 use crate::{Envelope, Problem};
-
-/// The largest answer body read; Amazon's error bodies are a few hundred bytes.
-const MAX_ANSWER: usize = 64 * 1024;
-/// The shortest timeout an attempt gets, even at the end of the time budget.
-const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1);
 
 /// Amazon accepted the event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,81 +135,19 @@ impl Client {
 
     /// POSTs `body` until it is accepted, refused, or the retry policy gives up.
     async fn post(&self, body: Bytes) -> Result<Accepted, SendError> {
-        let shared = &*self.shared;
-        let policy = &shared.retry;
         let started = Instant::now();
-        let mut attempt = 0;
-        // Whether a new token was already tried after a 401/403.
-        let mut token_refreshed = false;
-        // Whether an earlier attempt may have been delivered although its answer
-        // was lost (a timeout, a dropped connection) or was a 5xx.
-        let mut maybe_delivered = false;
+        let mut attempts = Attempts::default();
         loop {
-            attempt += 1;
-            let token = shared.tokens.get().await.map_err(|mut error| {
-                error.event_attempts = attempt - 1;
-                SendError::Token(error)
-            })?;
-            let remaining = policy.max_elapsed().saturating_sub(started.elapsed());
-            let timeout = shared.request_timeout.min(remaining).max(MIN_ATTEMPT_TIMEOUT);
-            debug!(attempt, "POST");
-            let sent = shared
-                .http
-                .post(self.target.events_url.clone())
-                .header(CONTENT_TYPE, "application/json")
-                .header(AUTHORIZATION, token.header.clone())
-                .timeout(timeout)
-                .body(body.clone())
-                .send()
-                .await;
-            let (failure, retry_after) = match sent {
-                Err(error) => {
-                    let timed_out = error.is_timeout().then_some(timeout);
-                    let connect = error.is_connect();
-                    // Only a request that never connected cannot have been delivered.
-                    maybe_delivered |= !connect;
-                    debug!(attempt, timed_out = timed_out.is_some(), connect, "no answer");
-                    (SendError::Dispatch(DispatchError::new(timed_out, connect, attempt, Box::new(error))), None)
-                }
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let request_id = request_id(response.headers());
-                    let retry_after = retry_after(response.headers());
-                    let answer = read_body(response, MAX_ANSWER).await;
-                    debug!(attempt, status, request_id = request_id.as_deref(), "answer");
-                    let accepted = |by_earlier_attempt| Accepted {
-                        status,
-                        request_id: request_id.clone(),
-                        attempts: attempt,
-                        by_earlier_attempt,
-                        warnings: Vec::new(),
-                    };
-                    let api_error = || ApiError::new(status, &answer, request_id.clone(), retry_after);
-                    match status {
-                        200..=299 => return Ok(accepted(false)),
-                        409 if maybe_delivered => return Ok(accepted(true)),
-                        401 | 403 if !token_refreshed && shared.tokens.refused(&token) => {
-                            token_refreshed = true;
-                            continue;
-                        }
-                        401 | 403 => {
-                            if token_refreshed {
-                                shared.tokens.refused_again(&token);
-                            }
-                            return Err(SendError::Api(api_error().with_attempts(attempt)));
-                        }
-                        429 => (SendError::Api(api_error().with_attempts(attempt)), retry_after),
-                        500..=599 => {
-                            maybe_delivered = true;
-                            (SendError::Api(api_error().with_attempts(attempt)), retry_after)
-                        }
-                        400..=499 => return Err(SendError::Api(api_error().with_attempts(attempt))),
-                        _ => return Err(SendError::Response(ResponseError::new(status, request_id, attempt))),
-                    }
-                }
+            attempts.count += 1;
+            let (failure, retry_after) = match self.attempt(&body, started, &mut attempts).await {
+                Step::Accepted(accepted) => return Ok(accepted),
+                Step::NewToken => continue,
+                Step::Final(error) => return Err(error),
+                Step::RetryAfter(failure, retry_after) => (failure, retry_after),
             };
-            match policy.next(attempt, started.elapsed(), retry_after) {
+            match self.shared.retry.next(attempts.count, started.elapsed(), retry_after) {
                 Next::RetryAfter(delay) => {
+                    let attempt = attempts.count;
                     info!(attempt, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
                     tokio::time::sleep(delay).await;
                 }
@@ -220,29 +155,104 @@ impl Client {
             }
         }
     }
-}
 
-/// The `x-amzn-requestid` header.
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("x-amzn-requestid")?.to_str().ok()?;
-    Some(super::error::truncate(value.to_owned(), 256))
-}
-
-/// The `Retry-After` header, as a wait from now.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
-}
-
-/// Reads at most `limit` bytes of the body; a body that fails midway gives what
-/// was read. Reading it to the end lets the connection be reused.
-pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = limit - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= limit {
-            break;
+    /// One POST of `body` (the `attempts.count`th) and what to do next.
+    async fn attempt(&self, body: &Bytes, started: Instant, attempts: &mut Attempts) -> Step {
+        let shared = &*self.shared;
+        let attempt = attempts.count;
+        let token = match shared.tokens.get().await {
+            Ok(token) => token,
+            Err(mut error) => {
+                error.event_attempts = attempt - 1;
+                return Step::Final(SendError::Token(error));
+            }
+        };
+        let timeout = attempt_timeout(shared.request_timeout, &shared.retry, started.elapsed());
+        debug!(attempt, "POST");
+        let sent = shared
+            .http
+            .post(self.target.events_url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(AUTHORIZATION, token.header.clone())
+            .timeout(timeout)
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) => self.answer(response, &token, attempts).await,
+            Err(error) => {
+                let timed_out = error.is_timeout().then_some(timeout);
+                let connect = error.is_connect();
+                // Only a request that never connected cannot have been delivered.
+                attempts.maybe_delivered |= !connect;
+                debug!(attempt, timed_out = timed_out.is_some(), connect, "no answer");
+                let error = DispatchError::new(timed_out, connect, attempt, Box::new(error));
+                Step::RetryAfter(SendError::Dispatch(error), None)
+            }
         }
     }
-    body
+
+    /// What the answer to an attempt means: accepted, refused, or worth another
+    /// attempt (with a new token, or after a wait).
+    async fn answer(&self, response: reqwest::Response, token: &Token, attempts: &mut Attempts) -> Step {
+        let tokens = &self.shared.tokens;
+        let attempt = attempts.count;
+        let status = response.status().as_u16();
+        let request_id = request_id(response.headers());
+        let retry_after = retry_after(response.headers());
+        let answer = read_body(response, MAX_ANSWER).await;
+        debug!(attempt, status, request_id = request_id.as_deref(), "answer");
+        let accepted = |by_earlier_attempt| {
+            let request_id = request_id.clone();
+            Step::Accepted(Accepted { status, request_id, attempts: attempt, by_earlier_attempt, warnings: Vec::new() })
+        };
+        let api_error =
+            || SendError::Api(ApiError::new(status, &answer, request_id.clone(), retry_after).with_attempts(attempt));
+        match status {
+            200..=299 => accepted(false),
+            409 if attempts.maybe_delivered => accepted(true),
+            401 | 403 if !attempts.token_refreshed && tokens.refused(token) => {
+                attempts.token_refreshed = true;
+                Step::NewToken
+            }
+            401 | 403 => {
+                if attempts.token_refreshed {
+                    tokens.refused_again(token);
+                }
+                Step::Final(api_error())
+            }
+            status if retryable_status(status) => {
+                // A 5xx may come after the event was delivered.
+                attempts.maybe_delivered |= status != 429;
+                Step::RetryAfter(api_error(), retry_after)
+            }
+            400..=499 => Step::Final(api_error()),
+            _ => Step::Final(SendError::Response(ResponseError::new(status, request_id, attempt))),
+        }
+    }
+}
+
+/// What the attempts at sending one body have found so far.
+#[derive(Debug, Default)]
+struct Attempts {
+    /// How many attempts were made, the current one included.
+    count: u32,
+    /// Whether a new token was already tried after a 401/403.
+    token_refreshed: bool,
+    /// Whether an earlier attempt may have been delivered although its answer
+    /// was lost (a timeout, a dropped connection) or was a 5xx.
+    maybe_delivered: bool,
+}
+
+/// What to do after one attempt.
+enum Step {
+    /// Amazon accepted the event: done.
+    Accepted(Accepted),
+    /// The token was refused: try again at once with a new one.
+    NewToken,
+    /// Worth another attempt if the retry policy allows, after at least the
+    /// `Retry-After` wait; otherwise this is the error.
+    RetryAfter(SendError, Option<Duration>),
+    /// Refused for good, or no token: no more attempts.
+    Final(SendError),
 }

@@ -15,15 +15,13 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::{Instrument, debug, field, info, info_span, warn};
 
 use super::error::{TokenError, TokenErrorKind};
+use super::http::{MAX_ANSWER, attempt_timeout, read_body, request_id, retry_after, retryable_status};
 use super::retry::{Next, RetryPolicy};
-use super::send::{read_body, request_id};
 
 /// The scope that lets a token send proactive events.
 pub(crate) const SCOPE: &str = "alexa::proactive_events";
 /// The lifetime assumed when the token endpoint does not say (LWA's is one hour).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
-/// The largest token answer read; LWA's are a few hundred bytes.
-const MAX_ANSWER: usize = 64 * 1024;
 
 /// What a token request needs. The credentials never leave this struct except
 /// into the form body of a token request.
@@ -192,8 +190,7 @@ async fn fetch(source: Arc<TokenSource>, requests: Arc<AtomicU64>, generation: u
             debug!(attempt, url = source.url.as_str(), "requesting an access token");
             let requested_at = Instant::now();
             // No attempt runs past the retry policy's time budget.
-            let remaining = source.retry.max_elapsed().saturating_sub(started.elapsed());
-            let timeout = source.timeout.min(remaining).max(Duration::from_millis(1));
+            let timeout = attempt_timeout(source.timeout, &source.retry, started.elapsed());
             let (error, retry_after) = match request(&source, attempt, timeout).await {
                 Answer::Token { header, lifetime } => {
                     tracing::Span::current().record("expires_in_secs", lifetime.as_secs());
@@ -258,7 +255,7 @@ async fn request(source: &TokenSource, attempt: u32, timeout: Duration) -> Answe
     };
     let status = response.status().as_u16();
     let request_id = request_id(response.headers());
-    let retry_after = super::send::retry_after(response.headers());
+    let retry_after = retry_after(response.headers());
     let body = read_body(response, MAX_ANSWER).await;
     match status {
         200..=299 => match parse_token(&body) {
@@ -267,7 +264,7 @@ async fn request(source: &TokenSource, attempt: u32, timeout: Duration) -> Answe
                 TokenError::new(TokenErrorKind::InvalidResponse, attempt).with_answer(status, None, None, request_id),
             ),
         },
-        429 | 500..=599 => Answer::Retryable(
+        status if retryable_status(status) => Answer::Retryable(
             TokenError::new(TokenErrorKind::Unavailable, attempt).with_answer(status, None, None, request_id),
             retry_after,
         ),

@@ -1,0 +1,78 @@
+//! HTTP helpers shared by the events request and the token request: the request
+//! id, `Retry-After`, reading a bounded body, each attempt's timeout, and which
+//! statuses are retried.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use super::retry::{RetryPolicy, parse_retry_after};
+
+/// The largest answer body read; Amazon's and LWA's bodies are a few hundred bytes.
+pub(crate) const MAX_ANSWER: usize = 64 * 1024;
+/// The shortest timeout an attempt gets, even at the end of the time budget.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// Whether a request that got `status` is tried again: 429 (too many requests)
+/// or 5xx (the server failed). The one place that decides it, for the events
+/// request, the token request and [`ApiError::is_retryable`](super::ApiError::is_retryable).
+pub(crate) fn retryable_status(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+/// The timeout of one attempt: `per_request`, shortened so that no attempt runs
+/// past the retry policy's time budget, of which `elapsed` is spent.
+pub(crate) fn attempt_timeout(per_request: Duration, policy: &RetryPolicy, elapsed: Duration) -> Duration {
+    let remaining = policy.max_elapsed().saturating_sub(elapsed);
+    per_request.min(remaining).max(MIN_ATTEMPT_TIMEOUT)
+}
+
+/// The `x-amzn-requestid` header.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-amzn-requestid")?.to_str().ok()?;
+    Some(super::error::truncate(value.to_owned(), 256))
+}
+
+/// The `Retry-After` header, as a wait from now.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
+}
+
+/// Reads at most `limit` bytes of the body; a body that fails midway gives what
+/// was read. Reading it to the end lets the connection be reused.
+pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_statuses() {
+        for status in [429, 500, 502, 503, 599] {
+            assert!(retryable_status(status), "{status}");
+        }
+        for status in [200, 202, 400, 401, 403, 409, 413, 428, 430, 600] {
+            assert!(!retryable_status(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn attempt_timeouts_stay_inside_the_budget() {
+        let policy = RetryPolicy::default().with_max_elapsed(Duration::from_secs(60));
+        let timeout = |elapsed| attempt_timeout(Duration::from_secs(10), &policy, Duration::from_secs(elapsed));
+        assert_eq!(timeout(0), Duration::from_secs(10));
+        assert_eq!(timeout(55), Duration::from_secs(5));
+        assert_eq!(timeout(60), MIN_ATTEMPT_TIMEOUT);
+        assert_eq!(timeout(120), MIN_ATTEMPT_TIMEOUT);
+    }
+}
