@@ -206,6 +206,34 @@ fn absent_optionals_are_omitted_and_unknown_fields_rejected() {
     assert!(error.contains("unknown variant `HAIL`"), "{error}");
 }
 
+/// A payload's date-times read as strictly as the untyped JSON reader reads
+/// them: RFC 3339 only (not chrono's relaxed `FromStr`), normalized to UTC.
+#[test]
+fn payload_date_times_are_strict_rfc3339() {
+    use proactive_core::schemas::order_status_updated::OrderState;
+    let state =
+        |time: &str| serde_json::from_value::<OrderState>(json!({"status": "ORDER_SHIPPED", "enterTimestamp": time}));
+    let read = state("2026-03-01T10:00:00.5+02:00").unwrap();
+    assert_eq!(read.enter_timestamp, Some(time("2026-03-01T08:00:00.5Z")));
+    for relaxed in
+        ["2026-03-01T08:00:00 +00:00", "2026-03-01T08:00:00+0000", "2026-03-01T08:00:00", " 2026-03-01T08:00:00Z"]
+    {
+        assert!(state(relaxed).is_err(), "{relaxed} was read");
+        assert!(relaxed.parse::<DateTime<Utc>>().is_ok() || relaxed == "2026-03-01T08:00:00", "chrono reads {relaxed}");
+    }
+    let error = state("2026-03-01 08:00:00 +00:00").unwrap_err().to_string();
+    assert!(error.contains("input contains invalid characters"), "{error}");
+    // `null` stays `None`, as before, for optional date-times.
+    let read =
+        serde_json::from_value::<OrderState>(json!({"status": "ORDER_SHIPPED", "enterTimestamp": null})).unwrap();
+    assert_eq!(read.enter_timestamp, None);
+    let occasion = examples(EventName::OccasionUpdated).remove(0);
+    let mut relaxed = occasion.clone();
+    relaxed["occasion"]["bookingTime"] = json!("2018-11-20 19:16:31 +00:00");
+    assert!(serde_json::from_value::<OccasionUpdated>(occasion).is_ok());
+    assert!(serde_json::from_value::<OccasionUpdated>(relaxed).is_err());
+}
+
 #[test]
 fn the_table_and_the_types_agree_on_every_name() {
     assert_eq!(table::SCHEMAS.len(), 8);

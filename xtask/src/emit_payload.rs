@@ -113,12 +113,18 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
             let min = Literal::i64_unsuffixed(*min);
             attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(range(min = #min)))]));
         }
+        // Date-times read strictly, as RFC 3339 (chrono's own `FromStr` also takes
+        // forms Amazon rejects), exactly as the untyped JSON reader reads them.
+        let strict = matches!(f.ty, Ty::DateTime).then(|| {
+            let helper = if f.required { "crate::__::rfc3339" } else { "crate::__::rfc3339_opt" };
+            quote!(, deserialize_with = #helper)
+        });
         if f.required {
-            quote! { #fdocs #[serde(rename = #json)] #(#attrs)* pub #fident: #ty, }
+            quote! { #fdocs #[serde(rename = #json #strict)] #(#attrs)* pub #fident: #ty, }
         } else {
             quote! {
                 #fdocs
-                #[serde(rename = #json, default, skip_serializing_if = "::std::option::Option::is_none")]
+                #[serde(rename = #json, default #strict, skip_serializing_if = "::std::option::Option::is_none")]
                 #(#attrs)*
                 pub #fident: ::std::option::Option<#ty>,
             }

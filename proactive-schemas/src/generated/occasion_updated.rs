@@ -301,7 +301,7 @@ pub struct Occasion {
     /// When the occasion takes place.
     ///
     /// JSON: `bookingTime`, required.
-    #[serde(rename = "bookingTime")]
+    #[serde(rename = "bookingTime", deserialize_with = "crate::__::rfc3339")]
     pub booking_time: ::chrono::DateTime<::chrono::Utc>,
     /// Who brokered the booking, if anyone.
     ///

@@ -186,6 +186,7 @@ pub struct OrderState {
     #[serde(
         rename = "enterTimestamp",
         default,
+        deserialize_with = "crate::__::rfc3339_opt",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub enter_timestamp: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
@@ -343,6 +344,7 @@ pub struct DeliveryDetails {
     #[serde(
         rename = "expectedArrival",
         default,
+        deserialize_with = "crate::__::rfc3339_opt",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub expected_arrival: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
