@@ -77,6 +77,12 @@ impl LocalizedAttributes {
         self
     }
 
+    /// Appends `locale` with its keys; the caller knows `locale` is not here yet.
+    pub(crate) fn push_locale(&mut self, locale: Locale, keys: BTreeMap<AttributeKey, String>) {
+        debug_assert!(self.keys(&locale).is_none(), "{locale} is already here");
+        self.locales.push((locale, keys));
+    }
+
     /// Merges `other` into `self`; `other`'s text wins where both set a key.
     pub fn merge(&mut self, other: LocalizedAttributes) {
         if self.locales.is_empty() {

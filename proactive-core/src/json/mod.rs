@@ -12,7 +12,9 @@
 //! the envelope together; `payload.rs` walks `event.payload` over the schema
 //! table; `attributes.rs` reads `localizedAttributes`; `audience.rs` reads
 //! `relevantAudience`. Malformed JSON and duplicate keys are caught before any
-//! of them, by the strict parser (`crate::strict`).
+//! of them, by the strict parser (`crate::strict`). `fast.rs` is the fast path
+//! tried first: a valid envelope read straight into the typed model, leaving
+//! everything else to the reader above.
 
 use serde_json::{Map, Value};
 
@@ -23,6 +25,7 @@ use crate::suggest::did_you_mean;
 mod attributes;
 mod audience;
 mod envelope;
+mod fast;
 mod payload;
 
 /// What reading untyped JSON gave: the typed envelope when the input could be
@@ -109,6 +112,15 @@ pub fn parse_str(text: &str) -> Parsed {
 /// Reads one envelope from JSON bytes (which must be UTF-8); see [`Parsed`].
 /// An object with the same key twice is an error naming the key.
 pub fn parse_slice(bytes: &[u8]) -> Parsed {
+    // A valid envelope goes straight into the typed model; anything else is
+    // read, and reported on, by the untyped reader.
+    fast::parse(bytes).unwrap_or_else(|| parse_slice_untyped(bytes))
+}
+
+/// [`parse_slice`] without its fast path: the untyped reader alone. Not a
+/// public API; the tests compare the two.
+#[doc(hidden)]
+pub fn parse_slice_untyped(bytes: &[u8]) -> Parsed {
     match crate::strict::from_slice(bytes) {
         Ok(value) => parse_value(value),
         Err(error) => {
