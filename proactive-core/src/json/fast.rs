@@ -314,9 +314,38 @@ impl<'de> Visitor<'de> for AudiencePayload {
 
 /// Whether the JSON text can go the fast path at all: it has no `null`, and an
 /// array only as the value of `localizedAttributes` or of a payload field that
-/// is an array wherever it appears. Strings are skipped, escapes and all; a key
-/// written with an escape simply sends the input to the slow path.
+/// is an array wherever it appears.
+///
+/// Without a backslash, a string cannot hold a `"`, so it is enough that
+/// `null` appears nowhere and that every `[` follows `"KEY":` for such a key
+/// (inside a string no `[` does; where the quotes are not a string's, the JSON
+/// is invalid and serde refuses it). With one, [`plain_scan`] reads the text.
 fn plain(bytes: &[u8]) -> bool {
+    if memchr::memchr(b'\\', bytes).is_some() {
+        return plain_scan(bytes);
+    }
+    memchr::memmem::find(bytes, b"null").is_none()
+        && memchr::memchr_iter(b'[', bytes).all(|at| follows_array_key(&bytes[..at]))
+}
+
+/// Whether `before` ends with `"KEY":` (with any whitespace) for a key whose
+/// value is an array.
+fn follows_array_key(before: &[u8]) -> bool {
+    let trim = |text: &[u8]| text.trim_ascii_end().len();
+    let before = &before[..trim(before)];
+    let Some(before) = before.strip_suffix(b":") else { return false };
+    let before = &before[..trim(before)];
+    let Some(before) = before.strip_suffix(b"\"") else { return false };
+    match before.iter().rposition(|&b| b == b'"') {
+        Some(open) => is_array_key(&before[open + 1..]),
+        None => false,
+    }
+}
+
+/// [`plain`] for text with escapes: reads it token by token, skipping strings
+/// (escapes and all); a key written with an escape sends the input to the
+/// slow path.
+fn plain_scan(bytes: &[u8]) -> bool {
     // The content of the last string (the key, when a `:` follows it), and
     // whether the last token was a `:`.
     let mut key: &[u8] = b"";

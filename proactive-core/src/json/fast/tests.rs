@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{array_fields, parse, plain};
+use super::{array_fields, parse, plain, plain_scan};
 use crate::json::{Parsed, parse_slice, parse_slice_untyped};
 use crate::schemas::EventName;
 use crate::schemas::table::{self, Kind};
@@ -410,14 +410,43 @@ fn renames(key: &str) -> Vec<String> {
 
 #[test]
 fn plain_turns_away_null_and_misplaced_arrays() {
-    assert!(plain(br#"{"a": "null [", "localizedAttributes": [{"b": "\"n["}], "garbageTypes" : ["X"]}"#));
-    assert!(!plain(br#"{"a": null}"#));
-    assert!(!plain(br#"{"a": [1]}"#));
-    assert!(!plain(br#"[{"localizedAttributes": []}]"#));
-    assert!(!plain(br#"{"localizedAttributes": [[]]}"#));
-    assert!(!plain(br#"{"a": "\"localizedAttributes\"": []}"#));
-    assert!(!plain(br#"{"a": "unterminated}"#));
+    let accepted = [
+        r#"{"localizedAttributes": [{"b": "c"}], "garbageTypes" : ["X"], "d": {"garbageTypes":[]}}"#,
+        r#"{"a": "nul", "b": 1, "c": true}"#,
+    ];
+    let refused = [
+        r#"{"a": null}"#,
+        r#"{"a":null}"#,
+        r#"{"a": [1]}"#,
+        r#"[{"localizedAttributes": []}]"#,
+        r#"{"localizedAttributes": [[]]}"#,
+        r#"{"localizedAttributes": [{"a": [1]}]}"#,
+        r#"{"localizedAttributes" "x": []}"#,
+    ];
+    // The same with an escape, which makes `plain` read the text token by token.
+    let escaped = |text: &str| text.replacen('{', r#"{"e": "\"\n", "#, 1);
+    for text in accepted {
+        assert!(plain(text.as_bytes()), "{text}");
+        assert!(plain_scan(text.as_bytes()), "{text}");
+        assert!(plain(escaped(text).as_bytes()), "{}", escaped(text));
+    }
+    for text in refused {
+        assert!(!plain(text.as_bytes()), "{text}");
+        assert!(!plain(escaped(text).as_bytes()), "{}", escaped(text));
+    }
+    // Token by token, a string may hold anything; without a backslash, `plain`
+    // refuses `null` or a `[` even inside one (the slow path reads those).
+    let in_strings = r#"{"a": "null [", "b": ":[", "localizedAttributes": [{"b": "\"n["}]}"#;
+    assert!(plain(in_strings.as_bytes()));
+    assert!(!plain(br#"{"a": "null"}"#));
+    assert!(!plain(br#"{"a": ":["}"#));
+    assert!(plain_scan(br#"{"a": "null", "b": ":["}"#));
+    assert!(!plain_scan(br#"{"a": "unterminated}"#));
+    assert!(!plain_scan(br#"{"a": "\"}"#));
     assert!(!plain(br#"{"locali\u007aedAttributes": []}"#));
+    // Invalid JSON may pass: serde refuses it.
+    assert!(plain(br#"{"a": "localizedAttributes": []}"#));
+    assert_eq!(parse(br#"{"a": "localizedAttributes": []}"#), None);
 }
 
 #[test]
