@@ -95,6 +95,9 @@ impl Envelope {
 /// message says by how much the window is missed, to the nanosecond.
 pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTime<Utc>, report: &mut Report) {
     let window = expiry_time - timestamp;
+    if (MIN_EXPIRY..=MAX_EXPIRY).contains(&window) {
+        return;
+    }
     let (earliest, latest) = ((timestamp + MIN_EXPIRY).to_rfc3339(), (timestamp + MAX_EXPIRY).to_rfc3339());
     let message = if window > MAX_EXPIRY {
         format!(
@@ -109,15 +112,13 @@ pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTim
              (between {earliest} and {latest})",
             describe(-window)
         )
-    } else if window < MIN_EXPIRY {
+    } else {
         format!(
             "expiryTime is only {} after the timestamp, {} less than the 5 minutes required; set it between \
              5 minutes and 24 hours after the timestamp (between {earliest} and {latest})",
             describe(window),
             describe(MIN_EXPIRY - window)
         )
-    } else {
-        return;
     };
     report.error(Rule::ExpiryWindow, "expiryTime", message);
 }
@@ -144,7 +145,7 @@ pub(crate) fn check_localized_attributes(
     }
     let supported = name.schema().locales;
     for (index, (locale, keys)) in attributes.iter().enumerate() {
-        let at = format!("localizedAttributes[{index}]");
+        // The paths are made only for a problem: most objects have none.
         for key in references {
             if !keys.contains_key(*key) {
                 let defined =
@@ -158,7 +159,7 @@ pub(crate) fn check_localized_attributes(
                 };
                 report.error(
                     Rule::UndefinedAttribute,
-                    format!("{at}.{key}"),
+                    format!("localizedAttributes[{index}].{key}"),
                     format!("`{key}` is referenced by the payload but not defined for {locale}{hint}"),
                 );
             }
@@ -167,7 +168,7 @@ pub(crate) fn check_localized_attributes(
             if !references.contains(&key) {
                 report.warning(
                     Rule::UnreferencedAttribute,
-                    format!("{at}.{key}"),
+                    format!("localizedAttributes[{index}].{key}"),
                     format!(
                         "`{key}` is defined for {locale} but the payload never references `localizedattribute:{key}`"
                     ),
@@ -175,7 +176,7 @@ pub(crate) fn check_localized_attributes(
             } else if text.trim().is_empty() {
                 report.warning(
                     Rule::EmptyText,
-                    format!("{at}.{key}"),
+                    format!("localizedAttributes[{index}].{key}"),
                     format!("`{key}` is empty for {locale}; Alexa would speak nothing there"),
                 );
             }
@@ -183,7 +184,7 @@ pub(crate) fn check_localized_attributes(
         if !supported.is_empty() && !supported.contains(&locale.as_str()) {
             report.warning(
                 Rule::LocaleSupport,
-                format!("{at}.locale"),
+                format!("localizedAttributes[{index}].locale"),
                 format!(
                     "Amazon documents `{}` for {} only; users in {locale} may not receive it",
                     name,

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -324,8 +324,9 @@ fn plain(bytes: &[u8]) -> bool {
     if memchr::memchr(b'\\', bytes).is_some() {
         return plain_scan(bytes);
     }
-    memchr::memmem::find(bytes, b"null").is_none()
-        && memchr::memchr_iter(b'[', bytes).all(|at| follows_array_key(&bytes[..at]))
+    // Made once: building a searcher costs as much as the search.
+    static NULL: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"null"));
+    NULL.find(bytes).is_none() && memchr::memchr_iter(b'[', bytes).all(|at| follows_array_key(&bytes[..at]))
 }
 
 /// Whether `before` ends with `"KEY":` (with any whitespace) for a key whose
