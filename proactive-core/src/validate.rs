@@ -48,20 +48,7 @@ impl Envelope {
     /// (Amazon answers 400 for both). The client refuses to send either.
     pub fn validate_at(&self, now: DateTime<Utc>) -> Report {
         let mut report = self.validate();
-        if self.expiry_time <= now {
-            report.error(
-                Rule::Expired,
-                "expiryTime",
-                format!(
-                    "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp, \
-                     or re-stamp it (`Envelope::restamp`, `proactive send --restamp`)",
-                    self.expiry_time.to_rfc3339(),
-                    now.to_rfc3339()
-                ),
-            );
-        } else if let Err(outside) = self.check_now_window(now) {
-            report.error(Rule::NowWindow, "expiryTime", outside.to_string());
-        }
+        check_sending_time(self.expiry_time, now, &mut report);
         report
     }
 
@@ -91,10 +78,32 @@ impl Envelope {
     }
 }
 
+/// What depends on the moment of sending, `now`: an expiry already past is
+/// [`Rule::Expired`]; one outside the now-window is [`Rule::NowWindow`].
+pub(crate) fn check_sending_time(expiry_time: DateTime<Utc>, now: DateTime<Utc>, report: &mut Report) {
+    if expiry_time <= now {
+        report.error(
+            Rule::Expired,
+            "expiryTime",
+            format!(
+                "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp, \
+                 or re-stamp it (`Envelope::restamp`, `proactive send --restamp`)",
+                expiry_time.to_rfc3339(),
+                now.to_rfc3339()
+            ),
+        );
+    } else if let Err(outside) = crate::window::now_window(expiry_time, now) {
+        report.error(Rule::NowWindow, "expiryTime", outside.to_string());
+    }
+}
+
 /// `timestamp + 5 min <= expiryTime <= timestamp + 24 h`, both inclusive. The
 /// message says by how much the window is missed, to the nanosecond.
 pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTime<Utc>, report: &mut Report) {
     let window = expiry_time - timestamp;
+    if (MIN_EXPIRY..=MAX_EXPIRY).contains(&window) {
+        return;
+    }
     let (earliest, latest) = ((timestamp + MIN_EXPIRY).to_rfc3339(), (timestamp + MAX_EXPIRY).to_rfc3339());
     let message = if window > MAX_EXPIRY {
         format!(
@@ -109,15 +118,13 @@ pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTim
              (between {earliest} and {latest})",
             describe(-window)
         )
-    } else if window < MIN_EXPIRY {
+    } else {
         format!(
             "expiryTime is only {} after the timestamp, {} less than the 5 minutes required; set it between \
              5 minutes and 24 hours after the timestamp (between {earliest} and {latest})",
             describe(window),
             describe(MIN_EXPIRY - window)
         )
-    } else {
-        return;
     };
     report.error(Rule::ExpiryWindow, "expiryTime", message);
 }
@@ -144,7 +151,8 @@ pub(crate) fn check_localized_attributes(
     }
     let supported = name.schema().locales;
     for (index, (locale, keys)) in attributes.iter().enumerate() {
-        let at = format!("localizedAttributes[{index}]");
+        // Built only for a problem: a valid envelope costs no formatting.
+        let at = |rest: &str| format!("localizedAttributes[{index}].{rest}");
         for key in references {
             if !keys.contains_key(*key) {
                 let defined =
@@ -158,7 +166,7 @@ pub(crate) fn check_localized_attributes(
                 };
                 report.error(
                     Rule::UndefinedAttribute,
-                    format!("{at}.{key}"),
+                    at(key.as_str()),
                     format!("`{key}` is referenced by the payload but not defined for {locale}{hint}"),
                 );
             }
@@ -167,7 +175,7 @@ pub(crate) fn check_localized_attributes(
             if !references.contains(&key) {
                 report.warning(
                     Rule::UnreferencedAttribute,
-                    format!("{at}.{key}"),
+                    at(key.as_str()),
                     format!(
                         "`{key}` is defined for {locale} but the payload never references `localizedattribute:{key}`"
                     ),
@@ -175,7 +183,7 @@ pub(crate) fn check_localized_attributes(
             } else if text.trim().is_empty() {
                 report.warning(
                     Rule::EmptyText,
-                    format!("{at}.{key}"),
+                    at(key.as_str()),
                     format!("`{key}` is empty for {locale}; Alexa would speak nothing there"),
                 );
             }
@@ -183,7 +191,7 @@ pub(crate) fn check_localized_attributes(
         if !supported.is_empty() && !supported.contains(&locale.as_str()) {
             report.warning(
                 Rule::LocaleSupport,
-                format!("{at}.locale"),
+                at("locale"),
                 format!(
                     "Amazon documents `{}` for {} only; users in {locale} may not receive it",
                     name,
