@@ -71,9 +71,11 @@ mod bulk;
 mod config;
 mod error;
 mod http;
+mod prepared;
 mod retry;
 mod send;
 mod token;
+mod transport;
 
 use std::fmt;
 use std::sync::Arc;
@@ -91,6 +93,7 @@ pub use error::{
     ApiError, ApiErrorKind, BuildError, DispatchError, InvalidEnvelope, ResponseError, SendError, TokenError,
     TokenErrorKind,
 };
+pub use prepared::PreparedEnvelope;
 pub use retry::RetryPolicy;
 pub use send::Accepted;
 
@@ -117,11 +120,14 @@ pub struct Client {
 
 /// What every clone shares, whatever its region and stage.
 struct Shared {
-    http: reqwest::Client,
+    transport: transport::Transport,
     tokens: token::Tokens,
     retry: RetryPolicy,
     request_timeout: Duration,
     base_url: Option<Url>,
+    /// Whether proxies are off: a plain-http loopback URL is configured, and a
+    /// proxy would see the token.
+    no_proxy: bool,
 }
 
 /// Where this clone sends.
@@ -129,6 +135,21 @@ struct Target {
     region: Region,
     stage: Stage,
     events_url: Url,
+    /// `events_url` as hyper takes it.
+    events_uri: ::http::Uri,
+    /// Whether events go through a proxy: the system's settings name one for
+    /// `events_url`, and proxies are not off.
+    proxied: bool,
+}
+
+impl Target {
+    fn new(region: Region, stage: Stage, base_url: Option<&Url>, no_proxy: bool) -> Target {
+        let events_url = config::events_url(base_url, region, stage);
+        // A parsed URL is a valid URI.
+        let events_uri: ::http::Uri = events_url.as_str().parse().expect("a URL is a valid URI");
+        let proxied = !no_proxy && transport::Transport::is_proxied(&events_uri);
+        Target { region, stage, events_url, events_uri, proxied }
+    }
 }
 
 impl Client {
@@ -193,8 +214,8 @@ impl Client {
     }
 
     fn retarget(&self, region: Region, stage: Stage) -> Client {
-        let events_url = config::events_url(self.shared.base_url.as_ref(), region, stage);
-        Client { shared: Arc::clone(&self.shared), target: Arc::new(Target { region, stage, events_url }) }
+        let target = Target::new(region, stage, self.shared.base_url.as_ref(), self.shared.no_proxy);
+        Client { shared: Arc::clone(&self.shared), target: Arc::new(target) }
     }
 
     /// Makes sure a token can be had, without sending an event: uses the cached
@@ -219,6 +240,7 @@ impl fmt::Debug for Client {
             .field("region", &self.target.region)
             .field("stage", &self.target.stage)
             .field("events_url", &self.target.events_url.as_str())
+            .field("events_via_proxy", &self.target.proxied)
             .field("tokens", &self.shared.tokens)
             .field("retry", &self.shared.retry)
             .field("request_timeout", &self.shared.request_timeout)
