@@ -47,13 +47,17 @@
 //!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`]; an
 //!   `expiryTime` outside now + 5 min ..= now + 24 h is such an error, as Amazon
 //!   answers 400 for it (re-stamp stored envelopes with
-//!   [`Envelope::restamp`](crate::Envelope::restamp));
+//!   [`Envelope::restamp`](crate::Envelope::restamp)). A [`PreparedEnvelope`]
+//!   was validated and serialized ahead, where it was made: sending it checks
+//!   only the now-window;
 //! - takes a token from the cache, or asks Login with Amazon for one (the
 //!   client-credentials grant, every form value percent-encoded); the cached token
 //!   is replaced a margin before it expires, and however many tasks need a token
 //!   at once, one request is made;
 //! - POSTs to `{host}/v1/proactiveEvents` (live) or
-//!   `{host}/v1/proactiveEvents/stages/development`; any 2xx is success;
+//!   `{host}/v1/proactiveEvents/stages/development` over a pooled HTTP/1.1
+//!   connection (through a proxy when the system's settings, such as
+//!   `HTTPS_PROXY` and `NO_PROXY`, name one for the host); any 2xx is success;
 //! - retries 429, 5xx, timeouts and connection failures per the
 //!   [`RetryPolicy`], honouring `Retry-After`, with the same referenceId; a
 //!   401/403 gets one retry with a new token; 400, 403 (after that) and 409 are
