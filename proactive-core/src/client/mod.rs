@@ -141,6 +141,8 @@ struct Target {
     events_url: Url,
     /// `events_url` as hyper takes it.
     events_uri: ::http::Uri,
+    /// Its `Host` header, made once rather than for every request.
+    events_host: ::http::HeaderValue,
     /// Whether events go through a proxy: the system's settings name one for
     /// `events_url`, and proxies are not off.
     proxied: bool,
@@ -152,7 +154,8 @@ impl Target {
         // A parsed URL is a valid URI.
         let events_uri: ::http::Uri = events_url.as_str().parse().expect("a URL is a valid URI");
         let proxied = !no_proxy && transport::Transport::is_proxied(&events_uri);
-        Target { region, stage, events_url, events_uri, proxied }
+        let events_host = transport::host_header(&events_url);
+        Target { region, stage, events_url, events_uri, events_host, proxied }
     }
 }
 

@@ -196,8 +196,8 @@ impl Client {
         let timeout = attempt_timeout(shared.request_timeout, &shared.retry, started.elapsed());
         debug!(attempt, "POST");
         let target = &*self.target;
-        let sent =
-            shared.transport.post(&target.events_uri, target.proxied, &token.header, body.clone(), timeout).await;
+        let events = (&target.events_uri, &target.events_host);
+        let sent = shared.transport.post(events, target.proxied, &token.header, body.clone(), timeout).await;
         match sent {
             Ok(answer) => self.answer(answer, &token, attempts),
             Err(failure) => {

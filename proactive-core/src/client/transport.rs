@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
@@ -93,7 +93,7 @@ impl Transport {
     /// within `timeout` (a body still arriving then is cut where it is).
     pub(crate) async fn post(
         &self,
-        uri: &Uri,
+        (uri, host): (&Uri, &HeaderValue),
         proxied: bool,
         authorization: &HeaderValue,
         body: Bytes,
@@ -107,6 +107,7 @@ impl Transport {
         *request.method_mut() = Method::POST;
         *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
+        headers.insert(HOST, host.clone());
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(AUTHORIZATION, authorization.clone());
         headers.insert(USER_AGENT, self.user_agent.clone());
@@ -154,6 +155,19 @@ impl Transport {
     }
 }
 
+/// The `Host` header for `url`, as hyper-util would write it for each request:
+/// the host, and the port unless it is the scheme's own.
+pub(crate) fn host_header(url: &reqwest::Url) -> HeaderValue {
+    let host = url.host_str().unwrap_or_default();
+    let text = match url.port() {
+        // `Url` drops a port equal to the scheme's default.
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    // A parsed URL's host and port are valid header text.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("localhost"))
+}
+
 /// Reads `body` until it ends, fails, or `deadline`, keeping at most
 /// [`MAX_ANSWER`] bytes: what was read by then. Reading an answer to its end
 /// lets the connection be reused.
@@ -175,4 +189,24 @@ where
     };
     let _ = tokio::time::timeout_at(deadline, frames).await;
     read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_headers_are_what_hyper_util_writes() {
+        for (url, host) in [
+            ("https://api.amazonalexa.com/v1/proactiveEvents", "api.amazonalexa.com"),
+            ("https://api.amazonalexa.com:443/v1/proactiveEvents", "api.amazonalexa.com"),
+            ("https://events.example:8443/v1", "events.example:8443"),
+            ("http://127.0.0.1:18080/v1", "127.0.0.1:18080"),
+            ("http://localhost/v1", "localhost"),
+            ("http://[::1]:9000/v1", "[::1]:9000"),
+        ] {
+            let url = reqwest::Url::parse(url).unwrap();
+            assert_eq!(host_header(&url), host, "{url}");
+        }
+    }
 }
