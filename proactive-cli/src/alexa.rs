@@ -88,7 +88,7 @@ fn post(args: &AlexaArgs, dir: &str, url: &str) -> u8 {
         Fire::SkillEnabled => skill_event::skill_enabled(skill, user),
         Fire::PermissionRevoked => skill_event::permission_changed(skill, user, &[]),
     };
-    let Some(runtime) = crate::runtime() else { return USAGE };
+    let Some(runtime) = crate::runtime(crate::Threads::PerCore) else { return USAGE };
     match runtime.block_on(alexa.post(url, &event)) {
         Ok(answer) => {
             out!("{} {}  {}", answer.status, event["request"]["type"].as_str().unwrap_or_default(), answer.body.trim());

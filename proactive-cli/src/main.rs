@@ -323,7 +323,7 @@ fn sandbox(port: u16, fail_rate: f64) -> u8 {
         error!("--fail-rate must be between 0 and 1");
         return USAGE;
     }
-    let Some(runtime) = runtime() else { return USAGE };
+    let Some(runtime) = runtime(Threads::PerCore) else { return USAGE };
     runtime.block_on(async {
         let config = proactive_sandbox::SandboxConfig::new()
             .faults(proactive_sandbox::Faults::failing(fail_rate))
@@ -346,10 +346,24 @@ fn sandbox(port: u16, fail_rate: f64) -> u8 {
     })
 }
 
+/// How many threads a command's async runtime runs its tasks on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Threads {
+    /// One, the calling thread: for a command whose HTTP work is one loop of
+    /// requests (`send`), where hand-offs between threads cost more than they give.
+    One,
+    /// One per core: for servers and mixed work.
+    PerCore,
+}
+
 /// The async runtime for the commands that talk HTTP; `None` (reported) when the
 /// system cannot start one.
-fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Runtime::new() {
+fn runtime(threads: Threads) -> Option<tokio::runtime::Runtime> {
+    let built = match threads {
+        Threads::One => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        Threads::PerCore => tokio::runtime::Runtime::new(),
+    };
+    match built {
         Ok(runtime) => Some(runtime),
         Err(error) => {
             error!("cannot start the async runtime: {error}");

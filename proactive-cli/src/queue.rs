@@ -60,7 +60,7 @@ pub(crate) struct WorkArgs {
 }
 
 pub(crate) fn run(command: QueueCommand) -> u8 {
-    let Some(runtime) = crate::runtime() else { return USAGE };
+    let Some(runtime) = crate::runtime(crate::Threads::PerCore) else { return USAGE };
     match command {
         QueueCommand::Send(args) => runtime.block_on(send(args)),
         QueueCommand::Work(args) => runtime.block_on(work(args)),

@@ -3,17 +3,19 @@
 //! completes, with a summary, a file of everything not delivered, and a journal
 //! to resume from.
 //!
-//! A reader thread parses the input while the runtime sends, so memory is
-//! bounded by the concurrency, not by the input: at most [`QUEUED`] parsed
-//! events wait for a free slot.
+//! A reader thread parses, validates and serializes the input
+//! ([`PreparedEnvelope`]) while one runtime thread does nothing but send, so
+//! memory is bounded by the concurrency, not by the input: at most [`QUEUED`]
+//! prepared events wait for a free slot. One thread for all the HTTP work
+//! (a current-thread runtime) spares every request the hand-offs between
+//! threads that a multi-threaded runtime makes.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use proactive_core::Envelope;
-use proactive_core::client::{BulkOutcome, BulkSend, Client, Outcome};
+use proactive_core::client::{BulkOutcome, BulkSend, Client, Outcome, PreparedEnvelope};
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
 use tokio::sync::mpsc;
 
@@ -107,7 +109,7 @@ pub(crate) fn run(args: SendArgs) -> u8 {
             return USAGE;
         }
     };
-    let Some(runtime) = crate::runtime() else { return USAGE };
+    let Some(runtime) = crate::runtime(crate::Threads::One) else { return USAGE };
     let code = runtime.block_on(send(&args, inputs, settled, reporter));
     // In-flight requests cancelled by an interruption must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -174,7 +176,7 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
         // After Ctrl-C no new event is taken; those in flight finish.
         if taking.load(Ordering::Acquire) { std::task::Poll::Ready(None) } else { envelopes_rx.poll_recv(cx) }
     });
-    let mut outcomes = client.send_stream(envelopes, usize::from(args.concurrency));
+    let mut outcomes = client.send_prepared_stream(envelopes, usize::from(args.concurrency));
     let mut signals = Signals::new();
     let bad_input = drive(&mut outcomes, &mut others_rx, &pending, &stop, &mut signals, &mut reporter).await;
     // Stop the reader (it may wait on a full queue) and close the bulk send.
@@ -210,8 +212,8 @@ fn spawn_reader(
     restamp: bool,
     stop: &Arc<AtomicBool>,
     pending: &Pending,
-) -> (mpsc::Receiver<Envelope>, mpsc::Receiver<Read>, std::thread::JoinHandle<()>) {
-    let (envelopes_tx, envelopes_rx) = mpsc::channel::<Envelope>(QUEUED);
+) -> (mpsc::Receiver<PreparedEnvelope>, mpsc::Receiver<Read>, std::thread::JoinHandle<()>) {
+    let (envelopes_tx, envelopes_rx) = mpsc::channel::<PreparedEnvelope>(QUEUED);
     let (others_tx, others_rx) = mpsc::channel::<Read>(QUEUED);
     let (stop, pending) = (Arc::clone(stop), Arc::clone(pending));
     let reader = std::thread::spawn(move || {
@@ -314,7 +316,7 @@ fn read_inputs(
     inputs: Vec<Input>,
     settled: &Settled,
     restamp: bool,
-    envelopes: &mpsc::Sender<Envelope>,
+    envelopes: &mpsc::Sender<PreparedEnvelope>,
     others: &mpsc::Sender<Read>,
     pending: &Pending,
     stop: &AtomicBool,
@@ -345,12 +347,24 @@ fn read_inputs(
             if restamp {
                 envelope.restamp();
             }
+            let prepared = match PreparedEnvelope::new(&envelope) {
+                Ok(prepared) => prepared,
+                Err(invalid) => {
+                    // Valid as read, but not once re-stamped (or serialized): say why.
+                    item.parsed.report = invalid.report().clone();
+                    item.parsed.envelope = Some(envelope);
+                    if others.blocking_send(Read::NotSent(Box::new(item))).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
             let event = Event::new(item, &envelope, index);
             if let Ok(mut pending) = pending.lock() {
                 pending.insert(index, event);
             }
             index += 1;
-            if envelopes.blocking_send(envelope).is_err() {
+            if envelopes.blocking_send(prepared).is_err() {
                 return;
             }
         }

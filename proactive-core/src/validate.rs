@@ -48,20 +48,7 @@ impl Envelope {
     /// (Amazon answers 400 for both). The client refuses to send either.
     pub fn validate_at(&self, now: DateTime<Utc>) -> Report {
         let mut report = self.validate();
-        if self.expiry_time <= now {
-            report.error(
-                Rule::Expired,
-                "expiryTime",
-                format!(
-                    "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp, \
-                     or re-stamp it (`Envelope::restamp`, `proactive send --restamp`)",
-                    self.expiry_time.to_rfc3339(),
-                    now.to_rfc3339()
-                ),
-            );
-        } else if let Err(outside) = self.check_now_window(now) {
-            report.error(Rule::NowWindow, "expiryTime", outside.to_string());
-        }
+        check_sending_time(self.expiry_time, now, &mut report);
         report
     }
 
@@ -88,6 +75,25 @@ impl Envelope {
                 ),
             );
         }
+    }
+}
+
+/// What depends on the moment of sending, `now`: an expiry already past is
+/// [`Rule::Expired`]; one outside the now-window is [`Rule::NowWindow`].
+pub(crate) fn check_sending_time(expiry_time: DateTime<Utc>, now: DateTime<Utc>, report: &mut Report) {
+    if expiry_time <= now {
+        report.error(
+            Rule::Expired,
+            "expiryTime",
+            format!(
+                "the event expired at {} (now is {}); set a later expiryTime or a fresh timestamp, \
+                 or re-stamp it (`Envelope::restamp`, `proactive send --restamp`)",
+                expiry_time.to_rfc3339(),
+                now.to_rfc3339()
+            ),
+        );
+    } else if let Err(outside) = crate::window::now_window(expiry_time, now) {
+        report.error(Rule::NowWindow, "expiryTime", outside.to_string());
     }
 }
 
@@ -145,7 +151,8 @@ pub(crate) fn check_localized_attributes(
     }
     let supported = name.schema().locales;
     for (index, (locale, keys)) in attributes.iter().enumerate() {
-        // The paths are made only for a problem: most objects have none.
+        // Built only for a problem: a valid envelope costs no formatting.
+        let at = |rest: &str| format!("localizedAttributes[{index}].{rest}");
         for key in references {
             if !keys.contains_key(*key) {
                 let defined =
@@ -159,7 +166,7 @@ pub(crate) fn check_localized_attributes(
                 };
                 report.error(
                     Rule::UndefinedAttribute,
-                    format!("localizedAttributes[{index}].{key}"),
+                    at(key.as_str()),
                     format!("`{key}` is referenced by the payload but not defined for {locale}{hint}"),
                 );
             }
@@ -168,7 +175,7 @@ pub(crate) fn check_localized_attributes(
             if !references.contains(&key) {
                 report.warning(
                     Rule::UnreferencedAttribute,
-                    format!("localizedAttributes[{index}].{key}"),
+                    at(key.as_str()),
                     format!(
                         "`{key}` is defined for {locale} but the payload never references `localizedattribute:{key}`"
                     ),
@@ -176,7 +183,7 @@ pub(crate) fn check_localized_attributes(
             } else if text.trim().is_empty() {
                 report.warning(
                     Rule::EmptyText,
-                    format!("localizedAttributes[{index}].{key}"),
+                    at(key.as_str()),
                     format!("`{key}` is empty for {locale}; Alexa would speak nothing there"),
                 );
             }
@@ -184,7 +191,7 @@ pub(crate) fn check_localized_attributes(
         if !supported.is_empty() && !supported.contains(&locale.as_str()) {
             report.warning(
                 Rule::LocaleSupport,
-                format!("localizedAttributes[{index}].locale"),
+                at("locale"),
                 format!(
                     "Amazon documents `{}` for {} only; users in {locale} may not receive it",
                     name,

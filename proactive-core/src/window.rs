@@ -104,11 +104,7 @@ impl Envelope {
     /// assert!(error.to_string().contains("between now + 5 min"));
     /// ```
     pub fn check_now_window(&self, now: DateTime<Utc>) -> Result<(), OutsideNowWindow> {
-        let ahead = self.expiry_time - now;
-        if ahead < MIN_EXPIRY || ahead > MAX_EXPIRY {
-            return Err(OutsideNowWindow { now, expiry: self.expiry_time });
-        }
-        Ok(())
+        now_window(self.expiry_time, now)
     }
 
     /// Re-stamps a stored envelope for sending now: see [`restamp_at`](Self::restamp_at).
@@ -164,6 +160,15 @@ impl crate::Parsed {
             self.report.warning(crate::Rule::NowWindow, "expiryTime", outside.to_string());
         }
     }
+}
+
+/// Whether `expiry` lies in `now + 5 min ..= now + 24 h`.
+pub(crate) fn now_window(expiry: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), OutsideNowWindow> {
+    let ahead = expiry - now;
+    if ahead < MIN_EXPIRY || ahead > MAX_EXPIRY {
+        return Err(OutsideNowWindow { now, expiry });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use tracing::{Instrument, debug_span};
 
 use super::Client;
 use super::error::SendError;
+use super::prepared::PreparedEnvelope;
 use super::send::Accepted;
 use crate::{Envelope, ReferenceId};
 
@@ -107,15 +108,66 @@ impl Client {
         S: Stream + Send + 'a,
         S::Item: Borrow<Envelope> + Send + 'a,
     {
+        self.bulk(envelopes, concurrency, |client, envelope| async move {
+            let envelope = envelope.borrow();
+            (envelope.reference_id.clone(), client.send(envelope).await)
+        })
+    }
+
+    /// [`send_stream`](Self::send_stream) for envelopes validated and
+    /// serialized ahead ([`PreparedEnvelope`]): each is sent with
+    /// [`send_prepared`](Self::send_prepared), so the task polling the
+    /// outcomes only checks the now-window and talks HTTP. Items may be
+    /// `PreparedEnvelope`s or anything that borrows as one.
+    ///
+    /// ```no_run
+    /// use proactive_core::client::{Client, PreparedEnvelope};
+    /// # async fn run(client: Client, envelopes: Vec<proactive_core::Envelope>) {
+    /// let (tx, rx) = tokio::sync::mpsc::channel(256);
+    /// // Validate and serialize on another thread...
+    /// std::thread::spawn(move || {
+    ///     for envelope in envelopes {
+    ///         match PreparedEnvelope::new(&envelope) {
+    ///             Ok(prepared) => tx.blocking_send(prepared).unwrap(),
+    ///             Err(invalid) => eprintln!("{}: {invalid}", envelope.reference_id),
+    ///         }
+    ///     }
+    /// });
+    /// // ...and only send here.
+    /// let prepared = futures_util::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|p| (p, rx)) });
+    /// let mut outcomes = client.send_prepared_stream(prepared, 64);
+    /// while let Some(outcome) = outcomes.next().await {
+    ///     println!("{}: {:?}", outcome.reference_id, outcome.result.map(|a| a.status()));
+    /// }
+    /// # }
+    /// ```
+    pub fn send_prepared_stream<'a, S>(&self, prepared: S, concurrency: usize) -> BulkSend<'a>
+    where
+        S: Stream + Send + 'a,
+        S::Item: Borrow<PreparedEnvelope> + Send + 'a,
+    {
+        self.bulk(prepared, concurrency, |client, prepared| async move {
+            let prepared = prepared.borrow();
+            (prepared.reference_id().clone(), client.send_prepared(prepared).await)
+        })
+    }
+
+    /// The bulk send of `items`: `send` of each, at most `concurrency` at a time.
+    fn bulk<'a, S, F, Fut>(&self, items: S, concurrency: usize, send: F) -> BulkSend<'a>
+    where
+        S: Stream + Send + 'a,
+        S::Item: Send + 'a,
+        F: Fn(Client, S::Item) -> Fut + Send + 'a,
+        Fut: Future<Output = (ReferenceId, Result<Accepted, SendError>)> + Send + 'a,
+    {
         let client = self.clone();
-        let outcomes = envelopes
+        let outcomes = items
             .enumerate()
-            .map(move |(index, envelope)| {
-                let client = client.clone();
+            .map(move |(index, item)| {
+                let sent = send(client.clone(), item);
                 async move {
-                    let envelope = envelope.borrow();
-                    let result = client.send(envelope).await;
-                    BulkOutcome { index, reference_id: envelope.reference_id.clone(), result }
+                    let (reference_id, result) = sent.await;
+                    BulkOutcome { index, reference_id, result }
                 }
                 .instrument(debug_span!("proactive.bulk", index))
             })

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::error::BuildError;
 use super::retry::RetryPolicy;
 use super::token::{TokenSource, Tokens};
+use super::transport::{POOL_IDLE, Transport};
 use super::{Client, Shared, Target};
 use crate::Region;
 
@@ -289,10 +290,13 @@ impl ClientBuilder {
             Some(application) => format!("{application} {USER_AGENT}"),
             None => USER_AGENT.to_owned(),
         };
-        let http = http_client(&user_agent, self.connect_timeout, plain_http)?;
-        let events_url = events_url(base_url.as_ref(), self.region, self.stage);
+        let tls = tls_config()?;
+        let http = http_client(tls.clone(), &user_agent, self.connect_timeout, plain_http)?;
+        let transport =
+            Transport::new(tls, &user_agent, self.connect_timeout, http.clone()).map_err(BuildError::Http)?;
+        let target = Target::new(self.region, self.stage, base_url.as_ref(), plain_http);
         let tokens = Tokens::new(TokenSource {
-            http: http.clone(),
+            http,
             url: token_url,
             client_id: self.client_id,
             client_secret: self.client_secret,
@@ -300,11 +304,15 @@ impl ClientBuilder {
             timeout: self.request_timeout,
             retry: self.retry.clone(),
         });
-        let shared = Shared { http, tokens, retry: self.retry, request_timeout: self.request_timeout, base_url };
-        Ok(Client {
-            shared: Arc::new(shared),
-            target: Arc::new(Target { region: self.region, stage: self.stage, events_url }),
-        })
+        let shared = Shared {
+            transport,
+            tokens,
+            retry: self.retry,
+            request_timeout: self.request_timeout,
+            base_url,
+            no_proxy: plain_http,
+        };
+        Ok(Client { shared: Arc::new(shared), target: Arc::new(target) })
     }
 }
 
@@ -371,27 +379,35 @@ fn redact_userinfo(text: &str) -> String {
     }
 }
 
-/// The HTTP client: rustls with the ring provider and the platform's
-/// certificate verifier, HTTP/1.1, no redirects (a redirect could carry the
-/// token elsewhere), and no proxy when a plain-http loopback URL is configured
-/// (a proxy would see the token).
-fn http_client(user_agent: &str, connect_timeout: Duration, plain_http: bool) -> Result<reqwest::Client, BuildError> {
+/// TLS: rustls with the ring provider and the platform's certificate verifier.
+fn tls_config() -> Result<rustls::ClientConfig, BuildError> {
     use rustls_platform_verifier::BuilderVerifierExt;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| BuildError::Http(Box::new(e)))?
         .with_platform_verifier()
         .map_err(|e| BuildError::Http(Box::new(e)))?
-        .with_no_client_auth();
+        .with_no_client_auth())
+}
+
+/// The reqwest client (token requests, and events through a proxy): `tls`,
+/// HTTP/1.1, no redirects (a redirect could carry the token elsewhere), and no
+/// proxy when a plain-http loopback URL is configured (a proxy would see the token).
+fn http_client(
+    tls: rustls::ClientConfig,
+    user_agent: &str,
+    connect_timeout: Duration,
+    plain_http: bool,
+) -> Result<reqwest::Client, BuildError> {
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .user_agent(user_agent)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(50));
+        .pool_idle_timeout(POOL_IDLE);
     if plain_http {
         builder = builder.no_proxy();
     }

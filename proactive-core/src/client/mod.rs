@@ -47,13 +47,17 @@
 //!   ([`SendError::Invalid`]), warnings come back in [`Accepted::warnings`]; an
 //!   `expiryTime` outside now + 5 min ..= now + 24 h is such an error, as Amazon
 //!   answers 400 for it (re-stamp stored envelopes with
-//!   [`Envelope::restamp`](crate::Envelope::restamp));
+//!   [`Envelope::restamp`](crate::Envelope::restamp)). A [`PreparedEnvelope`]
+//!   was validated and serialized ahead, where it was made: sending it checks
+//!   only the now-window;
 //! - takes a token from the cache, or asks Login with Amazon for one (the
 //!   client-credentials grant, every form value percent-encoded); the cached token
 //!   is replaced a margin before it expires, and however many tasks need a token
 //!   at once, one request is made;
 //! - POSTs to `{host}/v1/proactiveEvents` (live) or
-//!   `{host}/v1/proactiveEvents/stages/development`; any 2xx is success;
+//!   `{host}/v1/proactiveEvents/stages/development` over a pooled HTTP/1.1
+//!   connection (through a proxy when the system's settings, such as
+//!   `HTTPS_PROXY` and `NO_PROXY`, name one for the host); any 2xx is success;
 //! - retries 429, 5xx, timeouts and connection failures per the
 //!   [`RetryPolicy`], honouring `Retry-After`, with the same referenceId; a
 //!   401/403 gets one retry with a new token; 400, 403 (after that) and 409 are
@@ -71,9 +75,11 @@ mod bulk;
 mod config;
 mod error;
 mod http;
+mod prepared;
 mod retry;
 mod send;
 mod token;
+mod transport;
 
 use std::fmt;
 use std::sync::Arc;
@@ -91,6 +97,7 @@ pub use error::{
     ApiError, ApiErrorKind, BuildError, DispatchError, InvalidEnvelope, ResponseError, SendError, TokenError,
     TokenErrorKind,
 };
+pub use prepared::PreparedEnvelope;
 pub use retry::RetryPolicy;
 pub use send::Accepted;
 
@@ -117,11 +124,14 @@ pub struct Client {
 
 /// What every clone shares, whatever its region and stage.
 struct Shared {
-    http: reqwest::Client,
+    transport: transport::Transport,
     tokens: token::Tokens,
     retry: RetryPolicy,
     request_timeout: Duration,
     base_url: Option<Url>,
+    /// Whether proxies are off: a plain-http loopback URL is configured, and a
+    /// proxy would see the token.
+    no_proxy: bool,
 }
 
 /// Where this clone sends.
@@ -129,6 +139,24 @@ struct Target {
     region: Region,
     stage: Stage,
     events_url: Url,
+    /// `events_url` as hyper takes it.
+    events_uri: ::http::Uri,
+    /// Its `Host` header, made once rather than for every request.
+    events_host: ::http::HeaderValue,
+    /// Whether events go through a proxy: the system's settings name one for
+    /// `events_url`, and proxies are not off.
+    proxied: bool,
+}
+
+impl Target {
+    fn new(region: Region, stage: Stage, base_url: Option<&Url>, no_proxy: bool) -> Target {
+        let events_url = config::events_url(base_url, region, stage);
+        // A parsed URL is a valid URI.
+        let events_uri: ::http::Uri = events_url.as_str().parse().expect("a URL is a valid URI");
+        let proxied = !no_proxy && transport::Transport::is_proxied(&events_uri);
+        let events_host = transport::host_header(&events_url);
+        Target { region, stage, events_url, events_uri, events_host, proxied }
+    }
 }
 
 impl Client {
@@ -193,8 +221,8 @@ impl Client {
     }
 
     fn retarget(&self, region: Region, stage: Stage) -> Client {
-        let events_url = config::events_url(self.shared.base_url.as_ref(), region, stage);
-        Client { shared: Arc::clone(&self.shared), target: Arc::new(Target { region, stage, events_url }) }
+        let target = Target::new(region, stage, self.shared.base_url.as_ref(), self.shared.no_proxy);
+        Client { shared: Arc::clone(&self.shared), target: Arc::new(target) }
     }
 
     /// Makes sure a token can be had, without sending an event: uses the cached
@@ -219,6 +247,7 @@ impl fmt::Debug for Client {
             .field("region", &self.target.region)
             .field("stage", &self.target.stage)
             .field("events_url", &self.target.events_url.as_str())
+            .field("events_via_proxy", &self.target.proxied)
             .field("tokens", &self.shared.tokens)
             .field("retry", &self.shared.retry)
             .field("request_timeout", &self.shared.request_timeout)

@@ -5,15 +5,17 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::Utc;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
-use tracing::{Instrument, debug, field, info, info_span, warn};
+use tracing::{Instrument, Span, debug, field, info, info_span, warn};
 
-use super::Client;
-use super::error::{ApiError, DispatchError, InvalidEnvelope, ResponseError, SendError};
-use super::http::{MAX_ANSWER, attempt_timeout, read_body, request_id, retry_after, retryable_status};
+use super::error::{ApiError, DispatchError, ResponseError, SendError};
+use super::http::{attempt_timeout, request_id, retry_after, retryable_status};
+use super::prepared::PreparedEnvelope;
 use super::retry::Next;
 use super::token::Token;
-use crate::{Envelope, Problem};
+use super::transport::Answer;
+use super::{Client, Target};
+use crate::schemas::EventName;
+use crate::{Envelope, Problem, ReferenceId};
 
 /// Amazon accepted the event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,49 +90,73 @@ impl Client {
     /// # }
     /// ```
     pub async fn send(&self, envelope: &Envelope) -> Result<Accepted, SendError> {
-        let span = info_span!(
-            "proactive.send",
-            reference_id = %envelope.reference_id,
-            event = %envelope.event.name(),
-            stage = %self.target.stage,
-            region = %self.target.region,
-            attempts = field::Empty,
-            status = field::Empty,
-        );
+        let span = send_span(&envelope.reference_id, envelope.event.name(), &self.target);
         async move {
-            let mut report = envelope.validate_at(Utc::now());
-            let body = if report.has_errors() { Vec::new() } else { envelope.to_vec() };
-            if report.has_errors() || !report.check_body_size(body.len()) {
-                let error = InvalidEnvelope::new(report);
-                warn!(error = %error, "not sent");
-                return Err(SendError::Invalid(error));
-            }
-            let warnings: Vec<Problem> = report.warnings().cloned().collect();
-            let result = self.post(Bytes::from(body)).await;
-            let span = tracing::Span::current();
-            match &result {
-                Ok(accepted) => {
-                    span.record("attempts", accepted.attempts).record("status", accepted.status);
-                    debug!(
-                        status = accepted.status,
-                        request_id = accepted.request_id.as_deref(),
-                        attempts = accepted.attempts,
-                        by_earlier_attempt = accepted.by_earlier_attempt,
-                        "accepted"
-                    );
-                }
+            let report = envelope.validate_at(Utc::now());
+            match PreparedEnvelope::from_report(envelope, report) {
+                Ok(prepared) => self.deliver(prepared.shared_body(), prepared.warnings().to_vec()).await,
                 Err(error) => {
-                    span.record("attempts", error.attempts());
-                    if let Some(status) = error.status() {
-                        span.record("status", status);
-                    }
-                    warn!(error = %error, request_id = error.request_id(), attempts = error.attempts(), "not delivered");
+                    warn!(error = %error, "not sent");
+                    Err(SendError::Invalid(error))
                 }
             }
-            result.map(|accepted| Accepted { warnings, ..accepted })
         }
         .instrument(span)
         .await
+    }
+
+    /// Sends an envelope validated and serialized ahead (see
+    /// [`PreparedEnvelope`]) as [`send`](Self::send) sends an envelope: what
+    /// is left to check, the now-window at this moment, is checked first, and
+    /// an `expiryTime` past or outside it is [`SendError::Invalid`], as there.
+    ///
+    /// ```no_run
+    /// use proactive_core::client::{Client, PreparedEnvelope};
+    /// # async fn run(client: Client, envelope: proactive_core::Envelope) -> Result<(), Box<dyn std::error::Error>> {
+    /// // Prepared where the envelope is made (another thread, say), sent here.
+    /// let prepared = PreparedEnvelope::new(&envelope)?;
+    /// let accepted = client.send_prepared(&prepared).await?;
+    /// assert_eq!(accepted.attempts(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_prepared(&self, prepared: &PreparedEnvelope) -> Result<Accepted, SendError> {
+        let span = send_span(prepared.reference_id(), prepared.event(), &self.target);
+        async move {
+            if let Some(error) = prepared.refusal_at(Utc::now()) {
+                warn!(error = %error, "not sent");
+                return Err(SendError::Invalid(error));
+            }
+            self.deliver(prepared.shared_body(), prepared.warnings().to_vec()).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// POSTs a valid envelope's `body` and records the outcome in the current span.
+    async fn deliver(&self, body: Bytes, warnings: Vec<Problem>) -> Result<Accepted, SendError> {
+        let result = self.post(body).await;
+        let span = tracing::Span::current();
+        match &result {
+            Ok(accepted) => {
+                span.record("attempts", accepted.attempts).record("status", accepted.status);
+                debug!(
+                    status = accepted.status,
+                    request_id = accepted.request_id.as_deref(),
+                    attempts = accepted.attempts,
+                    by_earlier_attempt = accepted.by_earlier_attempt,
+                    "accepted"
+                );
+            }
+            Err(error) => {
+                span.record("attempts", error.attempts());
+                if let Some(status) = error.status() {
+                    span.record("status", status);
+                }
+                warn!(error = %error, request_id = error.request_id(), attempts = error.attempts(), "not delivered");
+            }
+        }
+        result.map(|accepted| Accepted { warnings, ..accepted })
     }
 
     /// POSTs `body` until it is accepted, refused, or the retry policy gives up.
@@ -169,24 +195,17 @@ impl Client {
         };
         let timeout = attempt_timeout(shared.request_timeout, &shared.retry, started.elapsed());
         debug!(attempt, "POST");
-        let sent = shared
-            .http
-            .post(self.target.events_url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(AUTHORIZATION, token.header.clone())
-            .timeout(timeout)
-            .body(body.clone())
-            .send()
-            .await;
+        let target = &*self.target;
+        let events = (&target.events_uri, &target.events_host);
+        let sent = shared.transport.post(events, target.proxied, &token.header, body.clone(), timeout).await;
         match sent {
-            Ok(response) => self.answer(response, &token, attempts).await,
-            Err(error) => {
-                let timed_out = error.is_timeout().then_some(timeout);
-                let connect = error.is_connect();
+            Ok(answer) => self.answer(answer, &token, attempts),
+            Err(failure) => {
+                let timed_out = failure.timed_out.then_some(timeout);
                 // Only a request that never connected cannot have been delivered.
-                attempts.maybe_delivered |= !connect;
-                debug!(attempt, timed_out = timed_out.is_some(), connect, "no answer");
-                let error = DispatchError::new(timed_out, connect, attempt, Box::new(error));
+                attempts.maybe_delivered |= !failure.connect;
+                debug!(attempt, timed_out = timed_out.is_some(), connect = failure.connect, "no answer");
+                let error = DispatchError::new(timed_out, failure.connect, attempt, failure.source);
                 Step::RetryAfter(SendError::Dispatch(error), None)
             }
         }
@@ -194,13 +213,12 @@ impl Client {
 
     /// What the answer to an attempt means: accepted, refused, or worth another
     /// attempt (with a new token, or after a wait).
-    async fn answer(&self, response: reqwest::Response, token: &Token, attempts: &mut Attempts) -> Step {
+    fn answer(&self, answer: Answer, token: &Token, attempts: &mut Attempts) -> Step {
         let tokens = &self.shared.tokens;
         let attempt = attempts.count;
-        let status = response.status().as_u16();
-        let request_id = request_id(response.headers());
-        let retry_after = retry_after(response.headers());
-        let answer = read_body(response, MAX_ANSWER).await;
+        let Answer { status, headers, body: answer } = answer;
+        let request_id = request_id(&headers);
+        let retry_after = retry_after(&headers);
         debug!(attempt, status, request_id = request_id.as_deref(), "answer");
         let accepted = |by_earlier_attempt| {
             let request_id = request_id.clone();
@@ -230,6 +248,19 @@ impl Client {
             _ => Step::Final(SendError::Response(ResponseError::new(status, request_id, attempt))),
         }
     }
+}
+
+/// The span of one send: `proactive.send`, with what identifies the event and where it goes.
+fn send_span(reference_id: &ReferenceId, event: EventName, target: &Target) -> Span {
+    info_span!(
+        "proactive.send",
+        reference_id = %reference_id,
+        event = %event,
+        stage = %target.stage,
+        region = %target.region,
+        attempts = field::Empty,
+        status = field::Empty,
+    )
 }
 
 /// What the attempts at sending one body have found so far.

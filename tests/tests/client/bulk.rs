@@ -73,7 +73,18 @@ async fn ten_thousand_events_through_a_server_failing_a_fifth_of_requests() {
         }
     }
     assert_eq!(summary.total(), EVENTS as u64);
-    assert_eq!(summary.delivered() as usize, accepted_by_server.len(), "every delivered event is reported delivered");
+    // An event whose delivering attempt lost its answer, and whose every later
+    // attempt failed too, cannot be known to be delivered: it is reported
+    // failed (retryable; sending it again gets 409, already delivered). With
+    // 8 attempts that takes 7 failures in a row, so it is rare, not impossible.
+    let failed_but_delivered =
+        outcomes.iter().filter(|o| o.result.is_err() && accepted_by_server.contains(o.reference_id.as_str())).count();
+    assert!(failed_but_delivered <= 2, "{failed_but_delivered} delivered events reported failed");
+    assert_eq!(
+        summary.delivered() as usize + failed_but_delivered,
+        accepted_by_server.len(),
+        "every other delivered event is reported delivered"
+    );
     assert!(summary.already_delivered > 0, "answers were lost after delivery: {summary}");
     assert_eq!(summary.retries as usize, log.events.len() - EVENTS);
     assert_eq!(client.token_requests(), 1);

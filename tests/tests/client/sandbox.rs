@@ -64,3 +64,50 @@ async fn wrong_credentials_are_refused_by_the_sandbox_too() {
     let error = client.send(&envelope("sandbox-wrong")).await.unwrap_err();
     assert!(error.to_string().contains("invalid_client"), "{error}");
 }
+
+#[tokio::test]
+async fn a_prepared_envelope_is_sent_as_the_envelope_would_be() {
+    use futures_util::StreamExt;
+    use proactive_core::Rule;
+    use proactive_core::client::{Outcome, PreparedEnvelope, SendError};
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client_for(&sandbox).build().unwrap();
+    let sent = envelope("prepared-1");
+    let prepared = PreparedEnvelope::new(&sent).unwrap();
+    assert_eq!(prepared.body(), sent.to_vec().as_slice());
+    let accepted = client.send_prepared(&prepared).await.unwrap();
+    assert_eq!((accepted.status(), accepted.attempts()), (202, 1));
+    assert_eq!(sandbox.records().accepted[0].envelope, sent, "the sandbox read back exactly the envelope");
+
+    // Valid when prepared, expired when sent: refused then, nothing POSTed.
+    let mut stale = envelope("prepared-2");
+    stale.timestamp = chrono::Utc::now() - chrono::Duration::minutes(10);
+    stale.expiry_time = chrono::Utc::now() + chrono::Duration::milliseconds(50);
+    let prepared = PreparedEnvelope::new(&stale).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    match client.send_prepared(&prepared).await {
+        Err(SendError::Invalid(invalid)) => {
+            assert!(invalid.report().has(Rule::Expired, "expiryTime"), "{:?}", invalid.report())
+        }
+        other => panic!("expected an expired envelope to be refused, got {other:?}"),
+    }
+    // Inside the 24 h window from its timestamp, but less than 5 min from now.
+    let mut soon = envelope("prepared-3");
+    soon.expiry_time = chrono::Utc::now() + chrono::Duration::minutes(2);
+    soon.timestamp = soon.expiry_time - chrono::Duration::minutes(10);
+    let error = client.send_prepared(&PreparedEnvelope::new(&soon).unwrap()).await.unwrap_err();
+    assert!(matches!(&error, SendError::Invalid(i) if i.report().has(Rule::NowWindow, "expiryTime")), "{error}");
+    assert_eq!(sandbox.records().accepted.len(), 1, "neither was sent");
+
+    // Many: one outcome each, tagged with its reference id.
+    let many: Vec<PreparedEnvelope> =
+        (0..50).map(|i| PreparedEnvelope::new(&envelope(&format!("prepared-many-{i}"))).unwrap()).collect();
+    let outcomes: Vec<_> = client.send_prepared_stream(futures_util::stream::iter(&many), 8).collect().await;
+    assert_eq!(outcomes.len(), 50);
+    assert!(outcomes.iter().all(|o| Outcome::of(&o.result) == Outcome::Accepted));
+    let mut ids: Vec<_> = outcomes.iter().map(|o| (o.index, o.reference_id.to_string())).collect();
+    ids.sort();
+    assert!(ids.iter().all(|(i, id)| *id == format!("prepared-many-{i}")));
+    assert_eq!(sandbox.records().accepted.len(), 51);
+}

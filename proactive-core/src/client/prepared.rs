@@ -1,0 +1,120 @@
+//! An envelope validated and serialized ahead of sending.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::error::InvalidEnvelope;
+use crate::schemas::EventName;
+use crate::{Envelope, Problem, ReferenceId, Report};
+
+/// An envelope validated and serialized once, ready to send: the work
+/// [`Client::send`](super::Client::send) does before its first POST, done
+/// ahead of time and on any thread. Sending it with
+/// [`Client::send_prepared`](super::Client::send_prepared) (or many with
+/// [`Client::send_prepared_stream`](super::Client::send_prepared_stream))
+/// checks again only what depends on the moment of sending: an `expiryTime`
+/// already past, or outside Amazon's now-window, is refused then, as
+/// [`Client::send`](super::Client::send) refuses it.
+///
+/// A bulk sender that parses or builds envelopes on one thread and sends on
+/// another prepares them on the first, so the sending thread only talks HTTP.
+/// Cheap to clone: the body is reference-counted.
+///
+/// ```
+/// use proactive_core::client::PreparedEnvelope;
+/// use proactive_core::schemas::WeatherAlertActivated;
+/// use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+/// use proactive_core::{Audience, Envelope, UserId};
+///
+/// let alert = WeatherAlertActivated::builder()
+///     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+///     .build();
+/// let envelope = Envelope::builder(&alert, Audience::Multicast).build();
+/// let prepared = PreparedEnvelope::new(&envelope)?;
+/// assert_eq!(prepared.body(), envelope.to_vec().as_slice(), "exactly what is POSTed");
+/// assert_eq!(prepared.reference_id(), &envelope.reference_id);
+///
+/// // What validation refuses is refused here, before any sending.
+/// let late = Envelope { expiry_time: envelope.timestamp + chrono::Duration::hours(25), ..envelope };
+/// let error = PreparedEnvelope::new(&late).unwrap_err();
+/// assert_eq!(error.errors().next().unwrap().path, "expiryTime");
+/// # Ok::<(), proactive_core::client::InvalidEnvelope>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedEnvelope {
+    reference_id: ReferenceId,
+    event: EventName,
+    expiry_time: DateTime<Utc>,
+    body: Bytes,
+    warnings: Vec<Problem>,
+}
+
+impl PreparedEnvelope {
+    /// Validates `envelope` ([`Envelope::validate`]: everything but the moment
+    /// of sending) and serializes it. An envelope with errors, or whose body
+    /// would be over [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES), is refused with
+    /// every problem found.
+    pub fn new(envelope: &Envelope) -> Result<Self, InvalidEnvelope> {
+        let report = envelope.validate();
+        Self::from_report(envelope, report)
+    }
+
+    /// The envelope, `report` (its validation so far), and its body; or the report when it holds an error.
+    pub(super) fn from_report(envelope: &Envelope, mut report: Report) -> Result<Self, InvalidEnvelope> {
+        let body = if report.has_errors() { Vec::new() } else { envelope.to_vec() };
+        if report.has_errors() || !report.check_body_size(body.len()) {
+            return Err(InvalidEnvelope::new(report));
+        }
+        Ok(Self {
+            reference_id: envelope.reference_id.clone(),
+            event: envelope.event.name(),
+            expiry_time: envelope.expiry_time,
+            body: Bytes::from(body),
+            warnings: report.warnings().cloned().collect(),
+        })
+    }
+
+    /// The envelope's `referenceId`.
+    pub fn reference_id(&self) -> &ReferenceId {
+        &self.reference_id
+    }
+
+    /// The event's schema.
+    pub fn event(&self) -> EventName {
+        self.event
+    }
+
+    /// The envelope's `expiryTime`: sending checks it against the now-window.
+    pub fn expiry_time(&self) -> DateTime<Utc> {
+        self.expiry_time
+    }
+
+    /// The request body: the envelope as JSON, exactly as it is POSTed.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The validation warnings: it may be sent, but something is probably not what was meant.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// Why it may not be sent at `now` (an `expiryTime` past or outside the
+    /// now-window then), with its warnings; `None` when it may.
+    pub(super) fn refusal_at(&self, now: DateTime<Utc>) -> Option<InvalidEnvelope> {
+        let mut report = Report::new();
+        crate::validate::check_sending_time(self.expiry_time, now, &mut report);
+        if !report.has_errors() {
+            return None;
+        }
+        for warning in &self.warnings {
+            report.warning(warning.rule, warning.path.clone(), warning.message.clone());
+        }
+        Some(InvalidEnvelope::new(report))
+    }
+
+    /// The body, shared.
+    pub(super) fn shared_body(&self) -> Bytes {
+        self.body.clone()
+    }
+}

@@ -1,0 +1,119 @@
+//! Writing the envelope's times as chrono's serde writes them, without its
+//! formatting machinery: a UTC time in years 0 to 9999 is written digit by
+//! digit into a stack buffer (chrono goes through `fmt::Display`, a tenth of
+//! a bulk send's serialization); any other is left to chrono. The text is the
+//! same byte for byte: `2019-02-13T14:00:00Z`, with `.mmm`, `.uuuuuu` or
+//! `.nnnnnnnnn` when the time has a fraction, as chrono's `SecondsFormat::AutoSi`.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde::Serializer;
+
+/// `#[serde(serialize_with)]` for a `DateTime<Utc>`: what chrono's `Serialize` writes.
+pub(crate) fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut buffer = [0u8; 32];
+    match write(time, &mut buffer) {
+        // Only ASCII digits and separators were written.
+        Some(len) => serializer.serialize_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default()),
+        None => serde::Serialize::serialize(time, serializer),
+    }
+}
+
+/// Writes `time` into `buffer`; its length, or `None` for a year outside 0..=9999.
+fn write(time: &DateTime<Utc>, buffer: &mut [u8; 32]) -> Option<usize> {
+    let year = u32::try_from(time.year()).ok().filter(|year| *year <= 9999)?;
+    let (mut second, mut nano) = (time.second(), time.nanosecond());
+    if nano >= 1_000_000_000 {
+        // A leap second: chrono writes it as second 60.
+        second += 1;
+        nano -= 1_000_000_000;
+    }
+    let mut out = Out { buffer, len: 0 };
+    out.digits(year, 4);
+    for (separator, value) in
+        [(b'-', time.month()), (b'-', time.day()), (b'T', time.hour()), (b':', time.minute()), (b':', second)]
+    {
+        out.byte(separator);
+        out.digits(value, 2);
+    }
+    let (fraction, width) = match nano {
+        0 => (0, 0),
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    if width > 0 {
+        out.byte(b'.');
+        out.digits(fraction, width);
+    }
+    out.byte(b'Z');
+    Some(out.len)
+}
+
+/// A cursor in the buffer.
+struct Out<'b> {
+    buffer: &'b mut [u8; 32],
+    len: usize,
+}
+
+impl Out<'_> {
+    fn byte(&mut self, byte: u8) {
+        self.buffer[self.len] = byte;
+        self.len += 1;
+    }
+
+    /// `value` in `width` digits, zero-padded.
+    fn digits(&mut self, mut value: u32, width: usize) {
+        for slot in self.buffer[self.len..self.len + width].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        self.len += width;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What chrono's own `Serialize` writes, and what ours does.
+    fn both(time: DateTime<Utc>) -> (String, String) {
+        let mut ours = Vec::new();
+        serialize(&time, &mut serde_json::Serializer::new(&mut ours)).unwrap();
+        (serde_json::to_string(&time).unwrap(), String::from_utf8(ours).unwrap())
+    }
+
+    #[test]
+    fn the_forms_chrono_writes() {
+        let at = |nano| Utc.with_ymd_and_hms(2019, 2, 13, 14, 0, 0).unwrap() + chrono::Duration::nanoseconds(nano);
+        for (nano, text) in [
+            (0, "\"2019-02-13T14:00:00Z\""),
+            (120_000_000, "\"2019-02-13T14:00:00.120Z\""),
+            (120_500_000, "\"2019-02-13T14:00:00.120500Z\""),
+            (120_500_001, "\"2019-02-13T14:00:00.120500001Z\""),
+        ] {
+            let (chrono, ours) = both(at(nano));
+            assert_eq!((chrono.as_str(), ours.as_str()), (text, text));
+        }
+        // Outside 0..=9999 chrono writes a sign; ours leaves it to chrono.
+        let far = Utc.with_ymd_and_hms(12345, 1, 1, 0, 0, 0).unwrap();
+        let (chrono, ours) = both(far);
+        assert_eq!(ours, chrono);
+        assert!(ours.starts_with("\"+12345"), "{ours}");
+        // A leap second is second 60, as chrono writes it.
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000);
+        let (chrono, ours) = both(leap.unwrap().and_utc());
+        assert_eq!((chrono.as_str(), ours.as_str()), ("\"2016-12-31T23:59:60.500Z\"", "\"2016-12-31T23:59:60.500Z\""));
+    }
+
+    proptest! {
+        #[test]
+        fn writes_what_chrono_writes(seconds in -62_135_596_800i64..253_402_300_799, nano in 0u32..2_000_000_000) {
+            let time = DateTime::from_timestamp(seconds, nano).unwrap_or_default();
+            let (chrono, ours) = both(time);
+            prop_assert_eq!(ours, chrono);
+        }
+    }
+}
