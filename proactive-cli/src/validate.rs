@@ -178,9 +178,9 @@ fn render(item: &Item, format: Format, quiet: bool, out: &mut Rendered) {
                 errors: problems(Severity::Error),
                 warnings: problems(Severity::Warning),
             };
-            serde_json::to_writer(&mut *text, &entry)
-                .map_err(std::io::Error::other)
-                .and_then(|()| text.write_all(b"\n"))
+            // Each element comes with its separator; the writer drops the first one's comma.
+            text.write_all(b",\n")
+                .and_then(|()| serde_json::to_writer(&mut *text, &entry).map_err(std::io::Error::other))
         }
     };
 }
@@ -230,14 +230,12 @@ fn write_in_order(done: &Receiver<Rendered>, slots: &Receiver<()>, format: Forma
             totals.add(rendered.totals);
             match format {
                 Format::Text => out.bytes(&rendered.text),
-                // The array's elements, one per line, comma-separated.
-                Format::Json => {
-                    for element in rendered.text.split_inclusive(|&b| b == b'\n') {
-                        out.bytes(if first { b"\n" } else { b",\n" });
-                        out.bytes(element.strip_suffix(b"\n").unwrap_or(element));
-                        first = false;
-                    }
+                // The array's elements, one per line, each after `,\n` but the first.
+                Format::Json if first && !rendered.text.is_empty() => {
+                    out.bytes(&rendered.text[1..]);
+                    first = false;
                 }
+                Format::Json => out.bytes(&rendered.text),
             }
             let _ = slots.recv();
         }
