@@ -94,42 +94,7 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
         ));
     }
     let docs = doc_lines(&doc);
-    let fields = s.fields.iter().map(|f| {
-        let fident = ident(&f.ident);
-        let json = &f.json;
-        let ty = value_type(f);
-        let mut doc = f.description.clone();
-        doc.push_str(&format!("\n\nJSON: `{json}`, {}.", if f.required { "required" } else { "optional" }));
-        let fdocs = doc_lines(&doc);
-        let mut attrs = Vec::new();
-        if let Ty::EnumArray { min_items, max_items, unique, .. } = &f.ty {
-            let (min, max) = (Literal::usize_unsuffixed(*min_items), Literal::usize_unsuffixed(*max_items));
-            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(length(min = #min, max = #max)))]));
-            if *unique {
-                attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(extend("uniqueItems" = true)))]));
-            }
-        }
-        if let Ty::Integer { minimum: Some(min) } = &f.ty {
-            let min = Literal::i64_unsuffixed(*min);
-            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(range(min = #min)))]));
-        }
-        // Date-times read strictly, as RFC 3339 (chrono's own `FromStr` also takes
-        // forms Amazon rejects), exactly as the untyped JSON reader reads them.
-        let strict = matches!(f.ty, Ty::DateTime).then(|| {
-            let helper = if f.required { "crate::__::rfc3339" } else { "crate::__::rfc3339_opt" };
-            quote!(, deserialize_with = #helper)
-        });
-        if f.required {
-            quote! { #fdocs #[serde(rename = #json #strict)] #(#attrs)* pub #fident: #ty, }
-        } else {
-            quote! {
-                #fdocs
-                #[serde(rename = #json, default #strict, skip_serializing_if = "::std::option::Option::is_none")]
-                #(#attrs)*
-                pub #fident: ::std::option::Option<#ty>,
-            }
-        }
-    });
+    let fields = s.fields.iter().map(emit_field);
     let conversions = text_wrapper(s).map(|localizable| {
         let fident = ident(&s.fields[0].ident);
         let (from_str, from_string) = if localizable {
@@ -163,6 +128,44 @@ fn emit_struct(schema: &Schema, s: &Struct) -> TokenStream {
         pub struct #name { #(#fields)* }
         #conversions
         #builder
+    }
+}
+
+/// One field of a payload struct: its docs, serde and schemars attributes, type.
+fn emit_field(f: &Field) -> TokenStream {
+    let fident = ident(&f.ident);
+    let json = &f.json;
+    let ty = value_type(f);
+    let mut doc = f.description.clone();
+    doc.push_str(&format!("\n\nJSON: `{json}`, {}.", if f.required { "required" } else { "optional" }));
+    let fdocs = doc_lines(&doc);
+    let mut attrs = Vec::new();
+    if let Ty::EnumArray { min_items, max_items, unique, .. } = &f.ty {
+        let (min, max) = (Literal::usize_unsuffixed(*min_items), Literal::usize_unsuffixed(*max_items));
+        attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(length(min = #min, max = #max)))]));
+        if *unique {
+            attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(extend("uniqueItems" = true)))]));
+        }
+    }
+    if let Ty::Integer { minimum: Some(min) } = &f.ty {
+        let min = Literal::i64_unsuffixed(*min);
+        attrs.push(quote!(#[cfg_attr(feature = "schemars", schemars(range(min = #min)))]));
+    }
+    // Date-times read strictly, as RFC 3339 (chrono's own `FromStr` also takes
+    // forms Amazon rejects), exactly as the untyped JSON reader reads them.
+    let strict = matches!(f.ty, Ty::DateTime).then(|| {
+        let helper = if f.required { "crate::__::rfc3339" } else { "crate::__::rfc3339_opt" };
+        quote!(, deserialize_with = #helper)
+    });
+    if f.required {
+        quote! { #fdocs #[serde(rename = #json #strict)] #(#attrs)* pub #fident: #ty, }
+    } else {
+        quote! {
+            #fdocs
+            #[serde(rename = #json, default #strict, skip_serializing_if = "::std::option::Option::is_none")]
+            #(#attrs)*
+            pub #fident: ::std::option::Option<#ty>,
+        }
     }
 }
 
