@@ -22,11 +22,12 @@ fn run(args: &[&str], stdin: Option<&str>) -> Run {
     let mut child =
         proactive().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
+    // Written from another thread while the output is read: a large input
+    // whose output fills the pipe first would otherwise deadlock.
+    let text = stdin.unwrap_or_default().to_owned();
+    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
     let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
