@@ -16,7 +16,7 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
-use proactive_core::json::parse_str;
+use proactive_core::json::{parse_slice, parse_str};
 use proactive_core::{MAX_BODY_BYTES, Parsed, Report, Rule};
 use serde_json::value::RawValue;
 
@@ -58,10 +58,15 @@ impl Item {
 
     /// Parses `text`; keeps it (for `--failed`) when `keep` says so.
     fn new(file: &Arc<str>, line: Option<usize>, text: String, keep: bool) -> Self {
-        let (mut parsed, len, kept) = match failed_line(&text) {
+        let (parsed, len, kept) = match failed_line(&text) {
             Some(envelope) => (parse_str(envelope), envelope.len(), keep.then(|| envelope.into())),
             None => (parse_str(&text), text.len(), keep.then(|| text.into_boxed_str())),
         };
+        Self::parsed(file, line, parsed, len, kept)
+    }
+
+    /// The item of an envelope `len` bytes long, read into `parsed`.
+    fn parsed(file: &Arc<str>, line: Option<usize>, mut parsed: Parsed, len: usize, kept: Option<Box<str>>) -> Self {
         if let Some(envelope) = &parsed.envelope
             && len > MAX_BODY_BYTES / 2
         {
@@ -79,9 +84,12 @@ impl Item {
     }
 }
 
+/// How a line of `proactive send --failed` output starts.
+const FAILED_PREFIX: &str = r#"{"source":"#;
+
 /// The envelope of a line of `proactive send --failed` output, or `None` for any other line.
 fn failed_line(text: &str) -> Option<&str> {
-    if !text.starts_with(r#"{"source":"#) {
+    if !text.starts_with(FAILED_PREFIX) {
         return None;
     }
     #[derive(serde::Deserialize)]
@@ -204,6 +212,15 @@ impl Raw {
                 );
             }
         };
+        if !keep_text && !bytes.starts_with(FAILED_PREFIX.as_bytes()) {
+            // The JSON reader checks UTF-8 as it reads: a line it reads into an
+            // envelope is valid UTF-8, so only one it cannot read is checked
+            // again, for the clearer message below.
+            let parsed = parse_slice(&bytes);
+            if parsed.envelope.is_some() || std::str::from_utf8(&bytes).is_ok() {
+                return Item::parsed(&file, line, parsed, bytes.len(), None);
+            }
+        }
         match String::from_utf8(bytes) {
             Ok(text) => Item::new(&file, line, text, keep_text),
             Err(error) => Item::unreadable(
