@@ -46,13 +46,13 @@ pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
     /// When the event happened; RFC 3339, written in UTC.
-    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::schemas::__::write_rfc3339")]
     pub timestamp: DateTime<Utc>,
     /// The event's id; a user receives at most one event per id.
     pub reference_id: ReferenceId,
     /// When Amazon deletes the notification if still undelivered:
     /// `timestamp + 5 min ..= timestamp + 24 h`.
-    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::schemas::__::write_rfc3339")]
     pub expiry_time: DateTime<Utc>,
     /// The event: schema name and payload.
     pub event: AnyEvent,

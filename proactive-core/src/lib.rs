@@ -96,7 +96,6 @@ mod preview;
 mod reference;
 mod region;
 mod report;
-mod rfc3339;
 mod strict;
 pub mod subscription;
 pub mod suggest;

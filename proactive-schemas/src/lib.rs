@@ -34,6 +34,7 @@
 
 mod localized_text;
 mod payload;
+mod rfc3339;
 
 #[rustfmt::skip]
 mod generated;
@@ -46,6 +47,7 @@ pub use payload::{EventPayload, UnknownEventName, Violation, Visitor};
 #[doc(hidden)]
 pub mod __ {
     pub use crate::payload::first_duplicate;
+    pub use crate::rfc3339::{serialize as write_rfc3339, serialize_opt as write_rfc3339_opt};
     use std::borrow::Cow;
     use std::fmt;
 

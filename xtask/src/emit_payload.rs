@@ -153,9 +153,15 @@ fn emit_field(f: &Field) -> TokenStream {
     }
     // Date-times read strictly, as RFC 3339 (chrono's own `FromStr` also takes
     // forms Amazon rejects), exactly as the untyped JSON reader reads them.
+    // They are written digit by digit, byte for byte what chrono writes, without
+    // its formatting machinery (a tenth of serializing an envelope).
     let strict = matches!(f.ty, Ty::DateTime).then(|| {
-        let helper = if f.required { "crate::__::rfc3339" } else { "crate::__::rfc3339_opt" };
-        quote!(, deserialize_with = #helper)
+        let (read, write) = if f.required {
+            ("crate::__::rfc3339", "crate::__::write_rfc3339")
+        } else {
+            ("crate::__::rfc3339_opt", "crate::__::write_rfc3339_opt")
+        };
+        quote!(, deserialize_with = #read, serialize_with = #write)
     });
     if f.required {
         quote! { #fdocs #[serde(rename = #json #strict)] #(#attrs)* pub #fident: #ty, }

@@ -184,7 +184,11 @@ pub struct Availability {
     /// When the content becomes available.
     ///
     /// JSON: `startTime`, required.
-    #[serde(rename = "startTime", deserialize_with = "crate::__::rfc3339")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::__::rfc3339",
+        serialize_with = "crate::__::write_rfc3339"
+    )]
     pub start_time: ::chrono::DateTime<::chrono::Utc>,
     /// Who provides the content, if named.
     ///

@@ -301,7 +301,11 @@ pub struct Occasion {
     /// When the occasion takes place.
     ///
     /// JSON: `bookingTime`, required.
-    #[serde(rename = "bookingTime", deserialize_with = "crate::__::rfc3339")]
+    #[serde(
+        rename = "bookingTime",
+        deserialize_with = "crate::__::rfc3339",
+        serialize_with = "crate::__::write_rfc3339"
+    )]
     pub booking_time: ::chrono::DateTime<::chrono::Utc>,
     /// Who brokered the booking, if anyone.
     ///

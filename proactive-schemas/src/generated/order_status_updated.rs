@@ -187,6 +187,7 @@ pub struct OrderState {
         rename = "enterTimestamp",
         default,
         deserialize_with = "crate::__::rfc3339_opt",
+        serialize_with = "crate::__::write_rfc3339_opt",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub enter_timestamp: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
@@ -345,6 +346,7 @@ pub struct DeliveryDetails {
         rename = "expectedArrival",
         default,
         deserialize_with = "crate::__::rfc3339_opt",
+        serialize_with = "crate::__::write_rfc3339_opt",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub expected_arrival: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,

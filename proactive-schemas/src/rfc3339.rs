@@ -1,4 +1,4 @@
-//! Writing the envelope's times as chrono's serde writes them, without its
+//! Writing date-times (the envelope's, the payloads') as chrono's serde writes them, without its
 //! formatting machinery: a UTC time in years 0 to 9999 is written digit by
 //! digit into a stack buffer (chrono goes through `fmt::Display`, a tenth of
 //! a bulk send's serialization); any other is left to chrono. The text is the
@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;
 
 /// `#[serde(serialize_with)]` for a `DateTime<Utc>`: what chrono's `Serialize` writes.
-pub(crate) fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buffer = [0u8; 32];
     match write(time, &mut buffer) {
         // Only ASCII digits and separators were written.
@@ -19,6 +19,15 @@ pub(crate) fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> R
 }
 
 /// Writes `time` into `buffer`; its length, or `None` for a year outside 0..=9999.
+/// `#[serde(serialize_with)]` for an `Option<DateTime<Utc>>` (with
+/// `skip_serializing_if = "Option::is_none"`, only `Some` is written).
+pub fn serialize_opt<S: Serializer>(time: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serialize(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn write(time: &DateTime<Utc>, buffer: &mut [u8; 32]) -> Option<usize> {
     let year = u32::try_from(time.year()).ok().filter(|year| *year <= 9999)?;
     let (mut second, mut nano) = (time.second(), time.nanosecond());
