@@ -290,7 +290,8 @@ impl ClientBuilder {
             Some(application) => format!("{application} {USER_AGENT}"),
             None => USER_AGENT.to_owned(),
         };
-        let tls = tls_config()?;
+        let https = base_url.as_ref().is_none_or(|url| url.scheme() == "https") || token_url.scheme() == "https";
+        let tls = tls_config(https)?;
         let http = http_client(tls.clone(), &user_agent, self.connect_timeout, plain_http)?;
         let transport =
             Transport::new(tls, &user_agent, self.connect_timeout, http.clone()).map_err(BuildError::Http)?;
@@ -379,17 +380,23 @@ fn redact_userinfo(text: &str) -> String {
     }
 }
 
-/// TLS: rustls with the ring provider and the platform's certificate verifier.
-fn tls_config() -> Result<rustls::ClientConfig, BuildError> {
+/// TLS: rustls with the ring provider and the platform's certificate
+/// verifier. A client whose URLs are all plain http (loopback: the sandbox, a
+/// test server) never makes a TLS connection, so it trusts nothing and skips
+/// loading the system's certificates (milliseconds at every start).
+fn tls_config(https: bool) -> Result<rustls::ClientConfig, BuildError> {
     use rustls_platform_verifier::BuilderVerifierExt;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| BuildError::Http(Box::new(e)))?
-        .with_platform_verifier()
-        .map_err(|e| BuildError::Http(Box::new(e)))?
-        .with_no_client_auth())
+        .map_err(|e| BuildError::Http(Box::new(e)))?;
+    let builder = if https {
+        builder.with_platform_verifier().map_err(|e| BuildError::Http(Box::new(e)))?
+    } else {
+        builder.with_root_certificates(rustls::RootCertStore::empty())
+    };
+    Ok(builder.with_no_client_auth())
 }
 
 /// The reqwest client (token requests, and events through a proxy): `tls`,
