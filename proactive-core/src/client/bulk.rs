@@ -164,7 +164,8 @@ impl Client {
         let outcomes = items
             .enumerate()
             .map(move |(index, item)| {
-                let sent = send(client.clone(), item);
+                // Boxed once here, so the stream's stages move a pointer, not the whole send.
+                let sent = Box::pin(send(client.clone(), item));
                 async move {
                     let (reference_id, result) = sent.await;
                     BulkOutcome { index, reference_id, result }
