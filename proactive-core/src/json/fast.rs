@@ -40,7 +40,11 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
     if !plain(bytes) {
         return None;
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // One pass over the whole input (std's check runs a word at a time over
+    // ASCII) instead of serde_json's check of each string as it reads it.
+    // Invalid UTF-8 goes to the slow path, which reports where.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let wire = Wire::deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
     let envelope = Envelope {
