@@ -241,12 +241,7 @@ async fn drive(
     while sending || reading {
         tokio::select! {
             outcome = outcomes.next(), if sending => match outcome {
-                Some(outcome) => {
-                    let event = pending.lock().ok().and_then(|mut pending| pending.remove(&outcome.index));
-                    if let Some(event) = event {
-                        sent(reporter, event, &outcome);
-                    }
-                }
+                Some(outcome) => sending = report_ready(outcome, outcomes, pending, reporter),
                 None => sending = false,
             },
             read = others_rx.recv(), if reading => match read {
@@ -267,6 +262,26 @@ async fn drive(
         }
     }
     bad_input
+}
+
+/// Reports `outcome` and every other outcome already complete, without going
+/// back to the `select!` (which polls every branch) for each; returns whether
+/// the bulk send goes on.
+fn report_ready(outcome: BulkOutcome, outcomes: &mut BulkSend<'_>, pending: &Pending, reporter: &mut Reporter) -> bool {
+    use futures_util::FutureExt as _;
+    let mut next = Some(outcome);
+    while let Some(outcome) = next.take() {
+        let event = pending.lock().ok().and_then(|mut pending| pending.remove(&outcome.index));
+        if let Some(event) = event {
+            sent(reporter, event, &outcome);
+        }
+        match outcomes.next().now_or_never() {
+            Some(Some(outcome)) => next = Some(outcome),
+            Some(None) => return false,
+            None => {}
+        }
+    }
+    true
 }
 
 /// Hands what the reader read besides envelopes to the reporter; returns
