@@ -38,18 +38,26 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
 }
 
-/// Reads at most `limit` bytes of the body; a body that fails midway gives what
-/// was read. Reading it to the end lets the connection be reused.
-pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = limit - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= limit {
-            break;
+/// Reads `body` into `read` until it ends or fails, keeping at most `limit`
+/// bytes: a body that fails midway leaves what was read. Reading an answer to
+/// its end lets the connection be reused. The one body reader of the client:
+/// reqwest's answers (`http::Response::from(response).into_body()`) and
+/// hyper's alike; a caller that stops waiting still has what arrived in `read`.
+pub(crate) async fn read_body<B>(mut body: B, read: &mut Vec<u8>, limit: usize)
+where
+    B: http_body::Body<Data = bytes::Bytes> + Unpin,
+{
+    use http_body_util::BodyExt as _;
+
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            let room = limit - read.len();
+            read.extend_from_slice(&data[..data.len().min(room)]);
+            if read.len() >= limit {
+                break;
+            }
         }
     }
-    body
 }
 
 #[cfg(test)]

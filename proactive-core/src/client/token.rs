@@ -253,10 +253,12 @@ async fn request(source: &TokenSource, attempt: u32, timeout: Duration) -> Answe
             return Answer::Retryable(TokenError::new(kind, attempt).with_source(Box::new(error)), None);
         }
     };
-    let status = response.status().as_u16();
-    let request_id = request_id(response.headers());
-    let retry_after = retry_after(response.headers());
-    let body = read_body(response, MAX_ANSWER).await;
+    let (parts, answer) = http::Response::from(response).into_parts();
+    let status = parts.status.as_u16();
+    let request_id = request_id(&parts.headers);
+    let retry_after = retry_after(&parts.headers);
+    let mut body = Vec::new();
+    read_body(answer, &mut body, MAX_ANSWER).await;
     match status {
         200..=299 => match parse_token(&body) {
             Some((header, lifetime)) => Answer::Token { header, lifetime },

@@ -18,7 +18,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
 use http::{Method, Request, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -26,7 +26,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
 use super::error::BoxError;
-use super::http::MAX_ANSWER;
+use super::http::{MAX_ANSWER, read_body};
 
 /// How long an unused connection stays in the pool (Amazon closes idle ones after a minute).
 pub(crate) const POOL_IDLE: Duration = Duration::from_secs(50);
@@ -120,8 +120,10 @@ impl Transport {
             Err(elapsed) => return Err(NoAnswer { timed_out: true, connect: false, source: Box::new(elapsed) }),
         };
         let (parts, body) = response.into_parts();
-        let body = read_until(deadline, body).await;
-        Ok(Answer { status: parts.status.as_u16(), headers: parts.headers, body })
+        // A body still arriving at the deadline is cut where it is.
+        let mut read = Vec::new();
+        let _ = tokio::time::timeout_at(deadline, read_body(body, &mut read, MAX_ANSWER)).await;
+        Ok(Answer { status: parts.status.as_u16(), headers: parts.headers, body: read })
     }
 
     /// [`post`](Self::post) through reqwest, which goes through the proxy.
@@ -143,10 +145,10 @@ impl Transport {
             .await;
         match sent {
             Ok(response) => {
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                let body = super::http::read_body(response, MAX_ANSWER).await;
-                Ok(Answer { status, headers, body })
+                let (parts, body) = http::Response::from(response).into_parts();
+                let mut read = Vec::new();
+                read_body(body, &mut read, MAX_ANSWER).await;
+                Ok(Answer { status: parts.status.as_u16(), headers: parts.headers, body: read })
             }
             Err(error) => {
                 Err(NoAnswer { timed_out: error.is_timeout(), connect: error.is_connect(), source: Box::new(error) })
@@ -166,29 +168,6 @@ pub(crate) fn host_header(url: &reqwest::Url) -> HeaderValue {
     };
     // A parsed URL's host and port are valid header text.
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("localhost"))
-}
-
-/// Reads `body` until it ends, fails, or `deadline`, keeping at most
-/// [`MAX_ANSWER`] bytes: what was read by then. Reading an answer to its end
-/// lets the connection be reused.
-async fn read_until<B>(deadline: Instant, mut body: B) -> Vec<u8>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-{
-    let mut read = Vec::new();
-    let frames = async {
-        while let Some(Ok(frame)) = body.frame().await {
-            if let Ok(data) = frame.into_data() {
-                let room = MAX_ANSWER - read.len();
-                read.extend_from_slice(&data[..data.len().min(room)]);
-                if read.len() >= MAX_ANSWER {
-                    break;
-                }
-            }
-        }
-    };
-    let _ = tokio::time::timeout_at(deadline, frames).await;
-    read
 }
 
 #[cfg(test)]
