@@ -47,12 +47,11 @@ pub use payload::{EventPayload, UnknownEventName, Violation, Visitor};
 #[doc(hidden)]
 pub mod __ {
     pub use crate::payload::first_duplicate;
-    pub use crate::rfc3339::{serialize as write_rfc3339, serialize_opt as write_rfc3339_opt};
+    pub use crate::rfc3339::{
+        Rfc3339, deserialize as rfc3339, deserialize_opt as rfc3339_opt, serialize as write_rfc3339,
+        serialize_opt as write_rfc3339_opt,
+    };
     use std::borrow::Cow;
-    use std::fmt;
-
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, de};
 
     /// Seals the builder state traits so that only this crate implements them.
     pub trait Sealed {}
@@ -102,41 +101,5 @@ pub mod __ {
         fn into_text(self) -> String {
             self.into_string()
         }
-    }
-
-    /// A date-time field's value, read strictly: only what
-    /// [`DateTime::parse_from_rfc3339`] accepts (chrono's `FromStr` also takes
-    /// forms such as `2019-02-13 14:00:00 +00:00` that Amazon rejects),
-    /// converted to UTC. The untyped JSON reader accepts the same.
-    pub struct Rfc3339(pub DateTime<Utc>);
-
-    impl<'de> Deserialize<'de> for Rfc3339 {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_str(Rfc3339Visitor)
-        }
-    }
-
-    struct Rfc3339Visitor;
-
-    impl de::Visitor<'_> for Rfc3339Visitor {
-        type Value = Rfc3339;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an RFC 3339 date-time such as `2019-02-13T14:00:00Z`")
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<Rfc3339, E> {
-            DateTime::parse_from_rfc3339(text).map(|time| Rfc3339(time.with_timezone(&Utc))).map_err(E::custom)
-        }
-    }
-
-    /// Reads a required date-time field strictly; see [`Rfc3339`].
-    pub fn rfc3339<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
-        Rfc3339::deserialize(deserializer).map(|time| time.0)
-    }
-
-    /// Reads an optional date-time field strictly (`null` is `None`); see [`Rfc3339`].
-    pub fn rfc3339_opt<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Ok(Option::<Rfc3339>::deserialize(deserializer)?.map(|time| time.0))
     }
 }

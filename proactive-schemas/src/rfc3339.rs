@@ -1,12 +1,51 @@
-//! Writing date-times (the envelope's, the payloads') as chrono's serde writes them, without its
+//! Date-times as Amazon reads them: read strictly as RFC 3339, and written (the
+//! envelope's, the payloads') as chrono's serde writes them, without its
 //! formatting machinery: a UTC time in years 0 to 9999 is written digit by
 //! digit into a stack buffer (chrono goes through `fmt::Display`, a tenth of
 //! a bulk send's serialization); any other is left to chrono. The text is the
 //! same byte for byte: `2019-02-13T14:00:00Z`, with `.mmm`, `.uuuuuu` or
 //! `.nnnnnnnnn` when the time has a fraction, as chrono's `SecondsFormat::AutoSi`.
 
+use std::fmt;
+
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use serde::Serializer;
+use serde::{Deserialize, Deserializer, Serializer, de};
+
+/// A date-time field's value, read strictly: only what
+/// [`DateTime::parse_from_rfc3339`] accepts (chrono's `FromStr` also takes
+/// forms such as `2019-02-13 14:00:00 +00:00` that Amazon rejects),
+/// converted to UTC. The untyped JSON reader accepts the same.
+pub struct Rfc3339(pub DateTime<Utc>);
+
+impl<'de> Deserialize<'de> for Rfc3339 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(Rfc3339Visitor)
+    }
+}
+
+struct Rfc3339Visitor;
+
+impl de::Visitor<'_> for Rfc3339Visitor {
+    type Value = Rfc3339;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 date-time such as `2019-02-13T14:00:00Z`")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Rfc3339, E> {
+        DateTime::parse_from_rfc3339(text).map(|time| Rfc3339(time.with_timezone(&Utc))).map_err(E::custom)
+    }
+}
+
+/// Reads a required date-time field strictly; see [`Rfc3339`].
+pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    Rfc3339::deserialize(deserializer).map(|time| time.0)
+}
+
+/// Reads an optional date-time field strictly (`null` is `None`); see [`Rfc3339`].
+pub fn deserialize_opt<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Ok(Option::<Rfc3339>::deserialize(deserializer)?.map(|time| time.0))
+}
 
 /// `#[serde(serialize_with)]` for a `DateTime<Utc>`: what chrono's `Serialize` writes.
 pub fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
