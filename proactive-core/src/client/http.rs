@@ -43,18 +43,25 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// its end lets the connection be reused. The one body reader of the client:
 /// reqwest's answers (`http::Response::from(response).into_body()`) and
 /// hyper's alike; a caller that stops waiting still has what arrived in `read`.
-pub(crate) async fn read_body<B>(mut body: B, read: &mut Vec<u8>, limit: usize)
+/// Returns whether the body was read to its end.
+pub(crate) async fn read_body<B>(mut body: B, read: &mut Vec<u8>, limit: usize) -> bool
 where
     B: http_body::Body<Data = bytes::Bytes> + Unpin,
 {
     use http_body_util::BodyExt as _;
 
-    while let Some(Ok(frame)) = body.frame().await {
-        if let Ok(data) = frame.into_data() {
-            let room = limit - read.len();
-            read.extend_from_slice(&data[..data.len().min(room)]);
-            if read.len() >= limit {
-                break;
+    loop {
+        match body.frame().await {
+            None => return true,
+            Some(Err(_)) => return false,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    let room = limit - read.len();
+                    read.extend_from_slice(&data[..data.len().min(room)]);
+                    if read.len() >= limit {
+                        return body.is_end_stream();
+                    }
+                }
             }
         }
     }

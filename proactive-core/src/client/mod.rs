@@ -73,6 +73,7 @@
 
 mod bulk;
 mod config;
+mod connections;
 mod error;
 mod http;
 mod prepared;

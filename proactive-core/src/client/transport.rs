@@ -1,6 +1,6 @@
-//! How an events request travels: straight over hyper's pooled HTTP/1.1
-//! client, or through reqwest when the system routes the events host through a
-//! proxy.
+//! How an events request travels: straight over hyper's HTTP/1.1 connections
+//! ([`Connections`]), or through reqwest when the system routes the events host
+//! through a proxy.
 //!
 //! The events POST is the one request a bulk send makes thousands of times, so
 //! it skips what reqwest adds per request and this client never uses: the
@@ -19,23 +19,20 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
 use http::{Method, Request, Uri};
 use http_body_util::Full;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
+use super::connections::{Connections, Failure};
 use super::error::BoxError;
 use super::http::{MAX_ANSWER, read_body};
 
 /// How long an unused connection stays in the pool (Amazon closes idle ones after a minute).
 pub(crate) const POOL_IDLE: Duration = Duration::from_secs(50);
 
-/// The events request's ways out: hyper's pooled client (TLS by rustls), and
+/// The events request's ways out: hyper's connections (TLS by rustls), and
 /// reqwest for a URL that the system's settings send through a proxy.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    direct: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    direct: Connections,
     user_agent: HeaderValue,
     proxied: reqwest::Client,
 }
@@ -67,7 +64,7 @@ impl Transport {
         connect_timeout: Duration,
         proxied: reqwest::Client,
     ) -> Result<Self, BoxError> {
-        let mut http = HttpConnector::new();
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(connect_timeout));
@@ -76,11 +73,7 @@ impl Transport {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let direct = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_timer(TokioTimer::new())
-            .build(https);
-        Ok(Self { direct, user_agent: HeaderValue::from_str(user_agent)?, proxied })
+        Ok(Self { direct: Connections::new(https), user_agent: HeaderValue::from_str(user_agent)?, proxied })
     }
 
     /// Whether the system's proxy settings (`HTTPS_PROXY`, `ALL_PROXY`,
@@ -100,29 +93,34 @@ impl Transport {
         timeout: Duration,
     ) -> Result<Answer, NoAnswer> {
         if proxied {
-            return self.post_proxied(uri, authorization, body, timeout).await;
+            // Boxed: reqwest's future would make every direct request's future kilobytes larger.
+            return Box::pin(self.post_proxied(uri, authorization, body, timeout)).await;
         }
         let deadline = Instant::now() + timeout;
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = uri.clone();
+        // On a connection of its own, a request names only its path.
+        *request.uri_mut() = uri.path_and_query().map_or_else(|| Uri::from_static("/"), |path| Uri::from(path.clone()));
         let headers = request.headers_mut();
         headers.insert(HOST, host.clone());
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(AUTHORIZATION, authorization.clone());
         headers.insert(USER_AGENT, self.user_agent.clone());
-        let response = match tokio::time::timeout_at(deadline, self.direct.request(request)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => {
-                let connect = error.is_connect();
-                return Err(NoAnswer { timed_out: false, connect, source: Box::new(error) });
+        let (response, lease) = match tokio::time::timeout_at(deadline, self.direct.send(uri, host, request)).await {
+            Ok(Ok(sent)) => sent,
+            Ok(Err(Failure::Connect(source))) => return Err(NoAnswer { timed_out: false, connect: true, source }),
+            Ok(Err(Failure::Request(error))) => {
+                return Err(NoAnswer { timed_out: false, connect: false, source: Box::new(error) });
             }
             Err(elapsed) => return Err(NoAnswer { timed_out: true, connect: false, source: Box::new(elapsed) }),
         };
         let (parts, body) = response.into_parts();
         // A body still arriving at the deadline is cut where it is.
         let mut read = Vec::new();
-        let _ = tokio::time::timeout_at(deadline, read_body(body, &mut read, MAX_ANSWER)).await;
+        if let Ok(true) = tokio::time::timeout_at(deadline, read_body(body, &mut read, MAX_ANSWER)).await {
+            // Read to its end: the connection is free for the next request.
+            self.direct.give_back(lease);
+        }
         Ok(Answer { status: parts.status.as_u16(), headers: parts.headers, body: read })
     }
 

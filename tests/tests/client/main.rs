@@ -4,6 +4,7 @@
 //! process-wide.)
 
 mod bulk;
+mod connections;
 mod events;
 mod refusals;
 mod sandbox;
