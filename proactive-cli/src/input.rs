@@ -16,6 +16,8 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use proactive_core::client::PreparedEnvelope;
 use proactive_core::json::{parse_slice, parse_str};
 use proactive_core::{MAX_BODY_BYTES, Parsed, Report, Rule};
 use serde_json::value::RawValue;
@@ -193,7 +195,43 @@ enum Content {
     TooLong(usize),
 }
 
+/// A line (or file) prepared for sending straight from the bytes read.
+pub(crate) struct Ready {
+    pub(crate) file: Arc<str>,
+    pub(crate) line: Option<usize>,
+    /// The bytes read (valid UTF-8): the body itself, or what it was written from.
+    pub(crate) text: Bytes,
+    pub(crate) prepared: PreparedEnvelope,
+}
+
+impl Ready {
+    /// The line as read, for [`Raw::parse`] to make an [`Item`] of.
+    pub(crate) fn into_raw(self) -> Raw {
+        let Self { file, line, text, prepared } = self;
+        // The last other holder of the bytes: the conversion then copies nothing.
+        drop(prepared);
+        Raw { file, line, content: Content::Bytes(Vec::from(text)) }
+    }
+}
+
 impl Raw {
+    /// The envelope prepared for sending straight from the bytes read, with one
+    /// parse ([`PreparedEnvelope::from_json`]: a line that says exactly what its
+    /// envelope says is the body as it is); or the line back when it is not a
+    /// valid envelope, or is a `--failed` line, for [`parse`](Self::parse).
+    pub(crate) fn prepare(self) -> Result<Ready, Raw> {
+        let Self { file, line, content } = self;
+        let bytes = match content {
+            Content::Bytes(bytes) if !bytes.starts_with(FAILED_PREFIX.as_bytes()) => Bytes::from(bytes),
+            content => return Err(Self { file, line, content }),
+        };
+        match PreparedEnvelope::from_json(bytes.clone()) {
+            Ok(prepared) => Ok(Ready { file, line, text: bytes, prepared }),
+            // The other holder is gone: the conversion copies nothing.
+            Err(_) => Err(Self { file, line, content: Content::Bytes(Vec::from(bytes)) }),
+        }
+    }
+
     /// Parses and validates the envelope; [`Item::text`] is kept when `keep_text` says so.
     pub(crate) fn parse(self, keep_text: bool) -> Item {
         let Self { file, line, content } = self;

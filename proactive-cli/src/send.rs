@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use proactive_core::Envelope;
 use proactive_core::client::{BulkOutcome, BulkSend, Client, Outcome, PreparedEnvelope};
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
 use tokio::sync::mpsc;
@@ -336,55 +337,84 @@ fn read_inputs(
     pending: &Pending,
     stop: &AtomicBool,
 ) {
-    let mut index = 0;
+    let mut handoff = Handoff { index: 0, pending, envelopes };
     for mut input in inputs {
         loop {
             if stop.load(Ordering::Acquire) {
                 return;
             }
-            let mut item = match input.next_item() {
-                Ok(Some(item)) => item,
+            let raw = match input.next_raw() {
+                Ok(Some(raw)) => raw,
                 Ok(None) => break,
                 Err(message) => {
                     let _ = others.blocking_send(Read::Error(message));
                     break;
                 }
             };
-            let settled_before =
-                item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
-            if !item.is_valid() || settled_before {
-                if others.blocking_send(Read::NotSent(Box::new(item))).is_err() {
-                    return;
-                }
-                continue;
-            }
-            let Some(mut envelope) = item.parsed.envelope.take() else { continue };
-            if restamp {
-                envelope.restamp();
-            }
-            let prepared = match PreparedEnvelope::new(&envelope) {
-                Ok(prepared) => prepared,
-                Err(invalid) => {
-                    // Valid as read, but not once re-stamped (or serialized): say why.
-                    item.parsed.report = invalid.report().clone();
-                    item.parsed.envelope = Some(envelope);
-                    if others.blocking_send(Read::NotSent(Box::new(item))).is_err() {
+            // Most lines: prepared straight from their bytes, with one parse.
+            let raw = match if restamp { Err(raw) } else { raw.prepare() } {
+                Ok(ready) if !settled.contains(ready.prepared.reference_id().as_str()) => {
+                    let event = Event::ready(&ready, handoff.index);
+                    if !handoff.send(event, ready.prepared) {
                         return;
                     }
                     continue;
                 }
+                Ok(ready) => ready.into_raw(),
+                Err(raw) => raw,
             };
-            let event = Event::new(item, &envelope, index);
-            if let Ok(mut pending) = pending.lock() {
-                pending.insert(index, event);
-            }
-            index += 1;
-            if envelopes.blocking_send(prepared).is_err() {
+            // The rest: parsed for their report, re-stamped, or skipped.
+            let sent = match prepare(raw.parse(true), settled, restamp) {
+                Ok((item, envelope, prepared)) => handoff.send(Event::new(item, &envelope, handoff.index), prepared),
+                Err(item) => others.blocking_send(Read::NotSent(item)).is_ok(),
+            };
+            if !sent {
                 return;
             }
         }
         if input.items == 0 && others.blocking_send(Read::Empty(input.file().to_owned())).is_err() {
             return;
+        }
+    }
+}
+
+/// Where the reader hands events to the bulk send.
+struct Handoff<'a> {
+    /// The next event's index in the bulk send.
+    index: usize,
+    pending: &'a Pending,
+    envelopes: &'a mpsc::Sender<PreparedEnvelope>,
+}
+
+impl Handoff<'_> {
+    /// Hands `prepared` over, `event` kept until its outcome; false once the send is closed.
+    fn send(&mut self, event: Event, prepared: PreparedEnvelope) -> bool {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(self.index, event);
+        }
+        self.index += 1;
+        self.envelopes.blocking_send(prepared).is_ok()
+    }
+}
+
+/// `item` (re-stamped with `--restamp`) prepared for sending, or the item not
+/// to send: invalid (before or after re-stamping), or settled by an earlier run.
+fn prepare(mut item: Item, settled: &Settled, restamp: bool) -> Result<(Item, Envelope, PreparedEnvelope), Box<Item>> {
+    let settled_before = item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
+    if !item.is_valid() || settled_before {
+        return Err(Box::new(item));
+    }
+    let Some(mut envelope) = item.parsed.envelope.take() else { return Err(Box::new(item)) };
+    if restamp {
+        envelope.restamp();
+    }
+    match PreparedEnvelope::new(&envelope) {
+        Ok(prepared) => Ok((item, envelope, prepared)),
+        Err(invalid) => {
+            // Valid as read, but not once re-stamped (or serialized): say why.
+            item.parsed.report = invalid.report().clone();
+            item.parsed.envelope = Some(envelope);
+            Err(Box::new(item))
         }
     }
 }

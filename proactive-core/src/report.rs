@@ -168,6 +168,13 @@ impl Report {
         self.problems.iter().filter(|p| p.severity == Severity::Warning)
     }
 
+    /// The warnings, taken out.
+    pub(crate) fn into_warnings(self) -> Vec<Problem> {
+        let mut problems = self.problems;
+        problems.retain(|p| p.severity == Severity::Warning);
+        problems
+    }
+
     /// Whether any problem is an error.
     pub fn has_errors(&self) -> bool {
         self.errors().next().is_some()

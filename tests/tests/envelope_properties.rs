@@ -2,6 +2,7 @@
 //! unchanged, and no input, however broken, makes the reader panic.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use proactive_core::client::PreparedEnvelope;
 use proactive_core::json::{parse_slice, parse_value};
 use proactive_core::schemas::{AnyEvent, EventName};
 use proactive_core::{Audience, Envelope, Locale, LocalizedAttributes, ReferenceId, UserId};
@@ -140,6 +141,39 @@ proptest! {
             let _ = envelope.previews();
         } else {
             prop_assert!(parsed.report.has_errors());
+        }
+    }
+
+    /// Prepared straight from stored JSON (compact or pretty, valid or mutated
+    /// anywhere), the body says exactly what the JSON says: it reads into the
+    /// same envelope, with the same warnings; what is refused is what
+    /// `Envelope::from_json` refuses.
+    #[test]
+    fn a_body_prepared_from_json_says_what_the_json_says(
+        envelope in envelope(), index in any::<prop::sample::Index>(), new in json_value(), mutate in any::<bool>(), pretty in any::<bool>()
+    ) {
+        let mut value: Value = serde_json::from_str(&envelope.to_json()).unwrap();
+        if mutate {
+            let mut pointers = Vec::new();
+            collect_pointers(&value, String::new(), &mut pointers);
+            let pointer: &String = index.get(&pointers);
+            if let Some(slot) = value.pointer_mut(pointer) {
+                *slot = new;
+            }
+        }
+        let text = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }.unwrap();
+        match (PreparedEnvelope::from_json(text.clone()), Envelope::from_json(&text)) {
+            (Ok(prepared), Ok((expected, report))) => {
+                let body = std::str::from_utf8(prepared.body()).unwrap();
+                let (sent, _) = Envelope::from_json(body).map_err(|r| TestCaseError::fail(format!("{r}\n{body}")))?;
+                prop_assert_eq!(&sent, &expected);
+                prop_assert_eq!(prepared.reference_id(), &expected.reference_id);
+                let warnings: Vec<_> = report.warnings().cloned().collect();
+                prop_assert_eq!(prepared.warnings(), warnings.as_slice());
+                prop_assert!(body == text || prepared.body() == expected.to_vec().as_slice(), "the text as read, or written anew");
+            }
+            (Err(refused), Err(report)) => prop_assert_eq!(refused.report(), &report),
+            (prepared, read) => prop_assert!(false, "prepared {:?} but read {:?}", prepared.map(|p| p.reference_id().clone()), read.map(|r| r.0.reference_id)),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use proactive_core::client::{Accepted, BulkSummary, Client, Outcome, SendError};
 use proactive_core::{Envelope, Locale};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::SendArgs;
 use crate::files::Replacement;
-use crate::input::Item;
+use crate::input::{Item, Ready};
 use crate::journal::Journal;
 use crate::outcome::{self, KindCounts};
 use crate::output::Stdout;
@@ -29,7 +30,8 @@ pub(crate) struct Event {
     file: Arc<str>,
     line: Option<usize>,
     reference_id: Box<str>,
-    text: Option<Box<str>>,
+    /// The envelope's JSON as read (valid UTF-8), for `--failed`.
+    text: Option<Bytes>,
     preview: Option<String>,
 }
 
@@ -37,17 +39,34 @@ impl Event {
     /// The event of `item`, whose `envelope` was taken out to be sent; the
     /// first few keep a preview.
     pub(crate) fn new(item: Item, envelope: &Envelope, index: usize) -> Self {
-        let preview = (index < PREVIEWS).then(|| {
-            let locale = envelope.localized_attributes.locales().next().cloned().unwrap_or_else(Locale::en_us);
-            envelope.preview(&locale).to_string()
-        });
         Self {
             file: item.file,
             line: item.line,
             reference_id: envelope.reference_id.as_str().into(),
-            text: item.text,
+            text: item.text.map(|text| Bytes::from(text.into_boxed_bytes())),
+            preview: (index < PREVIEWS).then(|| preview(envelope)),
+        }
+    }
+
+    /// The event of a line prepared straight from its bytes; the first few keep a preview.
+    pub(crate) fn ready(ready: &Ready, index: usize) -> Self {
+        // Read again for the few previews only: the prepared envelope keeps no envelope.
+        let preview = (index < PREVIEWS)
+            .then(|| std::str::from_utf8(&ready.text).ok().and_then(|text| Envelope::from_json(text).ok()))
+            .flatten()
+            .map(|(envelope, _)| preview(&envelope));
+        Self {
+            file: Arc::clone(&ready.file),
+            line: ready.line,
+            reference_id: ready.prepared.reference_id().as_str().into(),
+            text: Some(ready.text.clone()),
             preview,
         }
+    }
+
+    /// The text as read.
+    fn text(&self) -> Option<&str> {
+        self.text.as_deref().and_then(|text| std::str::from_utf8(text).ok())
     }
 
     fn source(&self) -> String {
@@ -60,6 +79,12 @@ impl Event {
     fn bytes(&self) -> u64 {
         self.text.as_ref().map_or(0, |text| text.len() as u64 + 1)
     }
+}
+
+/// The first line of the envelope's preview, in its first locale.
+fn preview(envelope: &Envelope) -> String {
+    let locale = envelope.localized_attributes.locales().next().cloned().unwrap_or_else(Locale::en_us);
+    envelope.preview(&locale).to_string()
 }
 
 /// One outcome line, as text or as a JSON object.
@@ -169,7 +194,7 @@ impl Reporter {
             let (k, h) = outcome::classify(error);
             self.kinds.add(k);
             (kind, hint) = (Some(k), Some(h));
-            self.write_failed(&source, error_json(error), event.text.as_deref());
+            self.write_failed(&source, error_json(error), event.text());
         }
         self.write(&Line {
             source: &source,
@@ -346,7 +371,7 @@ impl Reporter {
             let error = serde_json::json!({
                 "message": "interrupted before its outcome was known; it may have been delivered (resume with the same --journal)",
             });
-            self.write_failed(&event.source(), error, event.text.as_deref());
+            self.write_failed(&event.source(), error, event.text());
         }
         if let Some(journal) = self.journal.take()
             && let Err(error) = journal.finish()

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::error::InvalidEnvelope;
+use crate::json::Parsed;
 use crate::schemas::EventName;
 use crate::{Envelope, Problem, ReferenceId, Report};
 
@@ -59,6 +60,61 @@ impl PreparedEnvelope {
         Self::from_report(envelope, report)
     }
 
+    /// Reads one envelope from JSON (a stored event), validates it and
+    /// prepares it: [`Envelope::from_json`] and [`new`](Self::new) in one
+    /// step, with one parse and one validation.
+    ///
+    /// JSON that reads into the envelope exactly as written (every field
+    /// Amazon's and present, nothing misspelled, moved or `null`, no key
+    /// twice, every date-time in RFC 3339 with its offset) is the body itself:
+    /// those bytes say exactly what the envelope says, so they are sent as
+    /// they are instead of being written again. Anything else is read as
+    /// [`Envelope::from_json`] reads it, normalizing what the Decisions table
+    /// allows, and the body is the envelope it read, serialized.
+    ///
+    /// ```
+    /// use proactive_core::client::PreparedEnvelope;
+    ///
+    /// let stored = r#"{"timestamp":"2026-03-01T08:00:00+01:00","referenceId":"order-1234",
+    ///     "expiryTime":"2026-03-01T20:00:00Z","event":{"name":"AMAZON.WeatherAlert.Activated",
+    ///     "payload":{"weatherAlert":{"alertType":"TORNADO"}}},"localizedAttributes":[],
+    ///     "relevantAudience":{"type":"Multicast","payload":{}}}"#;
+    /// let prepared = PreparedEnvelope::from_json(stored)?;
+    /// assert_eq!(prepared.reference_id().as_str(), "order-1234");
+    /// assert_eq!(prepared.body(), stored.as_bytes(), "sent as stored");
+    ///
+    /// // Read leniently (a Multicast without its payload), the envelope is written anew.
+    /// let lenient = stored.replace(r#""type":"Multicast","payload":{}"#, r#""type":"Multicast""#);
+    /// let prepared = PreparedEnvelope::from_json(lenient)?;
+    /// assert!(std::str::from_utf8(prepared.body()).unwrap().contains(r#""type":"Multicast","payload":{}"#));
+    ///
+    /// // What validation refuses is refused, with every problem found.
+    /// let error = PreparedEnvelope::from_json(stored.replace("TORNADO", "TORNADOES")).unwrap_err();
+    /// assert_eq!(error.errors().next().unwrap().path, "event.payload.weatherAlert.alertType");
+    /// # Ok::<(), proactive_core::client::InvalidEnvelope>(())
+    /// ```
+    pub fn from_json(json: impl Into<Bytes>) -> Result<Self, InvalidEnvelope> {
+        let json: Bytes = json.into();
+        let parsed = match crate::json::parse_exact(&json) {
+            Some(Parsed { envelope: Some(envelope), report }) if json.len() <= crate::MAX_BODY_BYTES => {
+                return Ok(Self {
+                    reference_id: envelope.reference_id,
+                    event: envelope.event.name(),
+                    expiry_time: envelope.expiry_time,
+                    body: json,
+                    warnings: report.into_warnings(),
+                });
+            }
+            // Too long as written: written anew, it may fit.
+            Some(parsed) => parsed,
+            None => crate::json::parse_slice_untyped(&json),
+        };
+        match parsed {
+            Parsed { envelope: Some(envelope), report } => Self::from_report(&envelope, report),
+            Parsed { envelope: None, report } => Err(InvalidEnvelope::new(report)),
+        }
+    }
+
     /// The envelope, `report` (its validation so far), and its body; or the report when it holds an error.
     pub(super) fn from_report(envelope: &Envelope, mut report: Report) -> Result<Self, InvalidEnvelope> {
         let body = if report.has_errors() { Vec::new() } else { envelope.to_vec() };
@@ -70,7 +126,7 @@ impl PreparedEnvelope {
             event: envelope.event.name(),
             expiry_time: envelope.expiry_time,
             body: Bytes::from(body),
-            warnings: report.warnings().cloned().collect(),
+            warnings: report.into_warnings(),
         })
     }
 

@@ -117,6 +117,15 @@ pub fn parse_slice(bytes: &[u8]) -> Parsed {
     fast::parse(bytes).unwrap_or_else(|| parse_slice_untyped(bytes))
 }
 
+/// Reads `bytes` on the fast path only: the envelope and its warnings when it
+/// is a valid envelope written exactly as the typed model reads it (every field
+/// Amazon's and present, nothing misspelled or moved, every time with its
+/// offset, no `null`, no duplicate key), so that the bytes say exactly what the
+/// envelope says; `None` for anything else.
+pub(crate) fn parse_exact(bytes: &[u8]) -> Option<Parsed> {
+    fast::parse(bytes)
+}
+
 /// [`parse_slice`] without its fast path: the untyped reader alone. Not a
 /// public API; the tests compare the two.
 #[doc(hidden)]
