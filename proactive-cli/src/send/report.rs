@@ -3,7 +3,6 @@
 //! summary. Every outcome line is written by [`Reporter::write`].
 
 use std::io::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -27,8 +26,8 @@ const PREVIEWS: usize = 20;
 
 /// An event handed to the bulk send: what its outcome line and `--failed` need.
 pub(crate) struct Event {
-    file: Arc<str>,
-    line: Option<usize>,
+    /// `file` or `file:line`, made on the reader thread rather than the sending one.
+    source: Box<str>,
     reference_id: Box<str>,
     /// The envelope's JSON as read (valid UTF-8), for `--failed`.
     text: Option<Bytes>,
@@ -40,8 +39,7 @@ impl Event {
     /// first few keep a preview.
     pub(crate) fn new(item: Item, envelope: &Envelope, index: usize) -> Self {
         Self {
-            file: item.file,
-            line: item.line,
+            source: source(&item.file, item.line),
             reference_id: envelope.reference_id.as_str().into(),
             text: item.text.map(|text| Bytes::from(text.into_boxed_bytes())),
             preview: (index < PREVIEWS).then(|| preview(envelope)),
@@ -56,8 +54,7 @@ impl Event {
             .flatten()
             .map(|(envelope, _)| preview(&envelope));
         Self {
-            file: Arc::clone(&ready.file),
-            line: ready.line,
+            source: source(&ready.file, ready.line),
             reference_id: ready.prepared.reference_id().as_str().into(),
             text: Some(ready.text.clone()),
             preview,
@@ -69,15 +66,20 @@ impl Event {
         self.text.as_deref().and_then(|text| std::str::from_utf8(text).ok())
     }
 
-    fn source(&self) -> String {
-        match self.line {
-            Some(line) => format!("{}:{line}", self.file),
-            None => self.file.to_string(),
-        }
+    fn source(&self) -> &str {
+        &self.source
     }
 
     fn bytes(&self) -> u64 {
         self.text.as_ref().map_or(0, |text| text.len() as u64 + 1)
+    }
+}
+
+/// `file`, or `file:line` for a line of JSONL.
+fn source(file: &str, line: Option<usize>) -> Box<str> {
+    match line {
+        Some(line) => format!("{file}:{line}").into(),
+        None => file.into(),
     }
 }
 
@@ -183,7 +185,7 @@ impl Reporter {
             Err(error) => (error.status(), error.request_id(), Some(error.to_string())),
         };
         if let Some(journal) = &mut self.journal
-            && let Err(error) = journal.record(&event.reference_id, outcome, &source, status)
+            && let Err(error) = journal.record(&event.reference_id, outcome, source, status)
         {
             error!("cannot write to the journal: {error}");
         }
@@ -194,10 +196,10 @@ impl Reporter {
             let (k, h) = outcome::classify(error);
             self.kinds.add(k);
             (kind, hint) = (Some(k), Some(h));
-            self.write_failed(&source, error_json(error), event.text());
+            self.write_failed(source, error_json(error), event.text());
         }
         self.write(&Line {
-            source: &source,
+            source,
             outcome: outcome.as_str(),
             reference_id: Some(&event.reference_id),
             status,
@@ -371,7 +373,7 @@ impl Reporter {
             let error = serde_json::json!({
                 "message": "interrupted before its outcome was known; it may have been delivered (resume with the same --journal)",
             });
-            self.write_failed(&event.source(), error, event.text());
+            self.write_failed(event.source(), error, event.text());
         }
         if let Some(journal) = self.journal.take()
             && let Err(error) = journal.finish()

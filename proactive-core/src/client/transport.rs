@@ -102,6 +102,8 @@ impl Transport {
         // On a connection of its own, a request names only its path.
         *request.uri_mut() = uri.path_and_query().map_or_else(|| Uri::from_static("/"), |path| Uri::from(path.clone()));
         let headers = request.headers_mut();
+        // Room for the four made once, rather than grown as they are inserted.
+        *headers = HeaderMap::with_capacity(4);
         headers.insert(HOST, host.clone());
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(AUTHORIZATION, authorization.clone());
