@@ -3,8 +3,9 @@
 //! completes, with a summary, a file of everything not delivered, and a journal
 //! to resume from.
 //!
-//! A reader thread parses, validates and serializes the input
-//! ([`PreparedEnvelope`]) while one runtime thread does nothing but send, so
+//! A reader thread parses and validates the input ([`PreparedEnvelope`]: a
+//! line that reads exactly into its envelope is the body as it is, anything
+//! else is serialized anew) while one runtime thread does nothing but send, so
 //! memory is bounded by the concurrency, not by the input: at most [`QUEUED`]
 //! prepared events wait for a free slot. One thread for all the HTTP work
 //! (a current-thread runtime) spares every request the hand-offs between
