@@ -13,6 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use super::envelope;
+use proactive_core::client::Client;
+
 use super::server::Server;
 
 /// What the raw server does after answering a request.
@@ -99,18 +101,18 @@ async fn answer(mut stream: TcpStream, after: After, answered: Arc<AtomicUsize>)
     }
 }
 
-/// A client sending events to `raw`, with tokens from `tokens`.
-fn client(tokens: &Server, raw: &RawServer) -> proactive_core::client::Client {
-    tokens.client().base_url(format!("http://127.0.0.1:{}", raw.port)).build().unwrap()
+/// A raw events server doing `after`, the scripted server for tokens, and a
+/// client sending to the first with tokens from the second.
+async fn start(after: After) -> (RawServer, Server, Client) {
+    let tokens = Server::start(|_, _| unreachable!("events go to the raw server")).await;
+    let raw = RawServer::start(after).await;
+    let client = tokens.client().base_url(format!("http://127.0.0.1:{}", raw.port)).build().unwrap();
+    (raw, tokens, client)
 }
 
 #[tokio::test]
 async fn one_connection_carries_every_request_sent_one_after_another() {
-    let (tokens, raw) = (
-        Server::start(|_, _| unreachable!("events go to the raw server")).await,
-        RawServer::start(After::KeepOpen).await,
-    );
-    let client = client(&tokens, &raw);
+    let (raw, _tokens, client) = start(After::KeepOpen).await;
     for id in ["kept-1", "kept-2", "kept-3", "kept-4", "kept-5"] {
         let accepted = client.send(&envelope(id)).await.unwrap();
         assert_eq!((accepted.status(), accepted.attempts()), (202, 1));
@@ -120,9 +122,7 @@ async fn one_connection_carries_every_request_sent_one_after_another() {
 
 #[tokio::test]
 async fn a_kept_connection_the_server_closed_is_replaced_without_a_retry() {
-    let (tokens, raw) =
-        (Server::start(|_, _| unreachable!("events go to the raw server")).await, RawServer::start(After::Close).await);
-    let client = client(&tokens, &raw);
+    let (raw, _tokens, client) = start(After::Close).await;
     for id in ["closed-1", "closed-2", "closed-3"] {
         let accepted = client.send(&envelope(id)).await.unwrap();
         assert_eq!((accepted.status(), accepted.attempts()), (202, 1), "{id}: one attempt, on a new connection");
@@ -134,11 +134,7 @@ async fn a_kept_connection_the_server_closed_is_replaced_without_a_retry() {
 
 #[tokio::test]
 async fn a_connection_the_answer_closes_is_not_kept() {
-    let (tokens, raw) = (
-        Server::start(|_, _| unreachable!("events go to the raw server")).await,
-        RawServer::start(After::SayClose).await,
-    );
-    let client = client(&tokens, &raw);
+    let (raw, _tokens, client) = start(After::SayClose).await;
     for id in ["said-1", "said-2", "said-3"] {
         let accepted = client.send(&envelope(id)).await.unwrap();
         assert_eq!((accepted.status(), accepted.attempts()), (202, 1));
@@ -148,11 +144,7 @@ async fn a_connection_the_answer_closes_is_not_kept() {
 
 #[tokio::test]
 async fn a_bulk_send_opens_no_more_connections_than_its_concurrency() {
-    let (tokens, raw) = (
-        Server::start(|_, _| unreachable!("events go to the raw server")).await,
-        RawServer::start(After::KeepOpen).await,
-    );
-    let client = client(&tokens, &raw);
+    let (raw, _tokens, client) = start(After::KeepOpen).await;
     let envelopes: Vec<_> = (0..200).map(|i| envelope(&format!("bulk-{i}"))).collect();
     let outcomes: Vec<_> = client.send_all(&envelopes, 4).collect().await;
     assert!(outcomes.iter().all(|outcome| outcome.result.as_ref().is_ok_and(|a| a.attempts() == 1)));
@@ -162,11 +154,7 @@ async fn a_bulk_send_opens_no_more_connections_than_its_concurrency() {
 
 #[tokio::test]
 async fn clones_share_the_kept_connections() {
-    let (tokens, raw) = (
-        Server::start(|_, _| unreachable!("events go to the raw server")).await,
-        RawServer::start(After::KeepOpen).await,
-    );
-    let client = client(&tokens, &raw);
+    let (raw, _tokens, client) = start(After::KeepOpen).await;
     client.send(&envelope("first")).await.unwrap();
     let clone = client.clone();
     clone.send(&envelope("second")).await.unwrap();
