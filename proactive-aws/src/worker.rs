@@ -94,7 +94,10 @@ pub struct WorkerError {
 ///   [`shutdown_grace`](WorkerConfig::shutdown_grace)), deletes what they
 ///   delivered and returns. A worker killed outright loses nothing either:
 ///   what it held comes back when the visibility timeout ends, and is sent
-///   again with the same referenceId (Amazon answers 409: delivered).
+///   again with the same referenceId (Amazon answers 409: delivered). A
+///   refusal it had just recorded, but not yet deleted, is refused and
+///   recorded again: dead letters are at least once, and each names its
+///   referenceId.
 #[derive(Debug)]
 pub struct Worker<D> {
     sqs: aws_sdk_sqs::Client,

@@ -122,6 +122,7 @@ async fn ten_thousand_envelopes_two_workers_one_killed_each_delivered_once() {
         .unwrap();
     let mut config = WorkerConfig::new(&queue);
     config.concurrency = 32;
+    let held = config.concurrency;
     config.wait_time = Duration::from_secs(1);
     config.visibility_timeout = Duration::from_secs(4);
     config.retry_delay = Duration::from_secs(1);
@@ -165,7 +166,10 @@ async fn ten_thousand_envelopes_two_workers_one_killed_each_delivered_once() {
     let restarted = restarted.await.unwrap().unwrap();
     let drained_in = started.elapsed();
 
-    assert_each_delivered_once(&sqs, &queue, &dead, &sandbox, &expected).await;
+    // The killed worker may have kept a dead letter and not yet deleted its
+    // message: that refusal comes back and is recorded again. At most the
+    // messages it held (its concurrency) can be.
+    assert_each_delivered_once(&sqs, &queue, &dead, &sandbox, &expected, held).await;
     eprintln!(
         "enqueued {} in {enqueued_in:?}; drained in {drained_in:?}; steady worker {steady:?}; restarted worker \
          {restarted:?}; sandbox statuses {:?}",
@@ -194,14 +198,16 @@ async fn wait_until_settled(sqs: &aws_sdk_sqs::Client, queue: &str, dead: &str, 
 }
 
 /// The sandbox accepted every referenceId that is not refused exactly once;
-/// each refused one is a dead letter with Amazon's status and words; the queue
-/// is empty. `expected` maps each referenceId to whether Amazon refuses it.
+/// each refused one is a dead letter with Amazon's status and words (recorded
+/// again at most `repeats` times in all, by a killed worker); the queue is
+/// empty. `expected` maps each referenceId to whether Amazon refuses it.
 async fn assert_each_delivered_once(
     sqs: &aws_sdk_sqs::Client,
     queue: &str,
     dead: &str,
     sandbox: &Sandbox,
     expected: &BTreeMap<String, bool>,
+    repeats: usize,
 ) {
     let records = sandbox.records();
     let mut accepted = BTreeSet::new();
@@ -219,7 +225,12 @@ async fn assert_each_delivered_once(
     let letters = drain_dead_letters(sqs, dead).await;
     let lettered: BTreeSet<String> = letters.iter().map(|l| l.reference_id.clone().unwrap()).collect();
     assert_eq!(lettered, ids(true));
-    assert_eq!(letters.len(), lettered.len(), "each refusal dead-lettered once");
+    assert!(
+        letters.len() - lettered.len() <= repeats,
+        "{} dead letters for {} refusals: more repeats than the killed worker held",
+        letters.len(),
+        lettered.len()
+    );
     for letter in &letters {
         assert_eq!((letter.kind.as_str(), letter.status), ("not_subscribed", Some(403)), "{letter:?}");
         let message = letter.amazon_message.as_deref().unwrap_or_default();
