@@ -19,6 +19,7 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
 use http::{Method, Request, Uri};
 use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::time::Instant;
 
 use super::connections::{Connections, Failure};
@@ -64,7 +65,7 @@ impl Transport {
         connect_timeout: Duration,
         proxied: reqwest::Client,
     ) -> Result<Self, BoxError> {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(connect_timeout));
