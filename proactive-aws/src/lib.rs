@@ -58,7 +58,7 @@ pub use delivery::{Delivery, Disposition};
 pub use lambda::SqsHandler;
 pub use message::{MAX_MESSAGE_BYTES, REGION_ATTRIBUTE, stable_reference_id};
 pub use producer::{EnqueueError, EnqueueReport, Refused, RefusedReason, SqsProducer};
-pub use store::DynamoDbStore;
+pub use store::{DynamoDbStore, MAX_EVENT_NAME_BYTES, MAX_EVENTS_PER_USER, TTL_ATTRIBUTE};
 pub use worker::{Worker, WorkerConfig, WorkerError, WorkerSummary, shutdown_signal};
 
 use aws_config::BehaviorVersion;

@@ -35,7 +35,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use proactive_core::subscription::{
-    Handled, Outcome, SkillEvent, SqliteStore, SubscribedEvent, SubscriptionTracker, TrackerError,
+    Handled, SkillEvent, SqliteStore, SubscribedEvent, SubscriptionTracker, Tracked, TrackerError,
 };
 use proactive_verify as verify;
 use verify::{DirectorySource, RequestPolicy, Verifier, VerifyLayer};
@@ -117,18 +117,21 @@ async fn events(State(tracker): State<Arc<SubscriptionTracker<SqliteStore>>>, bo
 fn report(event: &SkillEvent, handled: &Handled) {
     let user = event.user_id();
     match handled {
-        Handled::Subscriptions(Outcome::Updated(change)) => println!(
+        Handled::Subscriptions(Tracked::Updated(change)) => println!(
             "{user} at {}: added [{}], removed [{}], now [{}]",
             change.timestamp(),
             list(change.added()),
             list(change.removed()),
             list(change.current()),
         ),
-        Handled::Subscriptions(Outcome::Stale(stale)) => println!(
+        Handled::Subscriptions(Tracked::Stale(stale)) => println!(
             "{user}: ignored a request from {}, older than the stored one from {}",
             stale.timestamp(),
             stale.stored().timestamp
         ),
+        Handled::Subscriptions(Tracked::Disabled(tombstone)) => {
+            println!("{user}: ignored a request older than the user's SkillDisabled from {}", tombstone.timestamp)
+        }
         Handled::UserRemoved { .. } => println!("{user} disabled the skill: forgotten"),
         _ => println!("{user}: `{}` changes no subscription", event.request_type()),
     }

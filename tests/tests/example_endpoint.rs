@@ -106,8 +106,8 @@ async fn only_requests_signed_by_a_trusted_alexa_are_stored() {
 
     let answer = trusted.post(&endpoint.url, &event).await.unwrap();
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let subscribers = store.subscribers(&EventName::WeatherAlertActivated.into()).await.unwrap();
-    assert_eq!(subscribers.iter().map(|s| s.user_id.as_str()).collect::<Vec<_>>(), [USER]);
+    let page = store.subscribers_page(&EventName::WeatherAlertActivated.into(), None, 10).await.unwrap();
+    assert_eq!(page.subscribers.iter().map(|s| s.user_id.as_str()).collect::<Vec<_>>(), [USER]);
 
     // The user disables the skill: forgotten.
     let answer = trusted.post(&endpoint.url, &skill_event::skill_disabled(SKILL, USER)).await.unwrap();

@@ -50,7 +50,7 @@ async fn the_readme_events_endpoint_stores_a_subscription_in_dynamodb() {
     });
     let answer = on_event(&tracker, request).await.unwrap();
     assert_eq!(answer, json!({"version": "1.0", "response": {}}));
-    let subscribers = tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap();
+    let subscribers = tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap();
     assert_eq!(subscribers.len(), 1);
     assert_eq!(subscribers[0].user_id.as_str(), "amzn1.ask.account.readme");
     assert_eq!(subscribers[0].region(), Some(proactive_core::Region::Europe));

@@ -65,12 +65,12 @@ async fn the_https_sample_stores_only_what_alexa_signed() {
 
     let subscribe = skill_event::subscription_changed(SKILL, USER, &["AMAZON.WeatherAlert.Activated"]);
     assert_eq!(Alexa::new().unwrap().post(&url, &subscribe).await.unwrap().status, 400, "another CA");
-    assert!(tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap().is_empty());
+    assert!(tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap().is_empty());
 
     assert_eq!(alexa.post(&url, &subscribe).await.unwrap().status, 200);
-    assert_eq!(tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap().len(), 1);
+    assert_eq!(tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap().len(), 1);
     assert_eq!(alexa.post(&url, &skill_event::skill_disabled(SKILL, USER)).await.unwrap().status, 200);
-    assert!(tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap().is_empty());
+    assert!(tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -85,8 +85,8 @@ async fn the_lambda_sample_checks_then_handles() {
     let mut stale = subscribe.clone();
     stale["request"]["timestamp"] = "2020-01-01T00:00:00Z".into();
     assert!(on_lambda(&policy, &tracker, &stale).await.is_err(), "older than an hour");
-    assert!(tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap().is_empty());
+    assert!(tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap().is_empty());
 
     on_lambda(&policy, &tracker, &subscribe).await.unwrap();
-    assert_eq!(tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap().len(), 1);
+    assert_eq!(tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap().len(), 1);
 }

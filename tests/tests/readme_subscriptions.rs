@@ -3,7 +3,7 @@
 
 use proactive_core::manifest::{EventsEndpoint, EventsManifest};
 use proactive_core::schemas::{EventName, WeatherAlertActivated};
-use proactive_core::subscription::{Outcome, SqliteStore, SubscriptionChangedRequest, SubscriptionTracker};
+use proactive_core::subscription::{SqliteStore, SubscriptionChangedRequest, SubscriptionTracker, Tracked};
 
 /// The body Alexa POSTs to the skill's events endpoint.
 async fn on_request(tracker: &SubscriptionTracker<SqliteStore>, body: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
@@ -11,17 +11,19 @@ async fn on_request(tracker: &SubscriptionTracker<SqliteStore>, body: &[u8]) -> 
     let request = SubscriptionChangedRequest::from_json(body)?;
     // An error here means the store failed: answer 500, and Alexa retries.
     match tracker.apply(&request).await? {
-        Outcome::Updated(change) => {
+        Tracked::Updated(change) => {
             println!("{} in {:?}: +{:?} -{:?}", change.user_id(), change.region(), change.added(), change.removed())
         }
-        Outcome::Stale(_) => {} // an older request that arrived late: nothing changed
+        // An older request that arrived late, or one made before the user disabled
+        // the skill: nothing changed.
+        Tracked::Stale(_) | Tracked::Disabled(_) => {}
     }
     Ok(())
 }
 
 /// Everyone to send a weather alert to, with the region of each.
 async fn audience(tracker: &SubscriptionTracker<SqliteStore>) -> Result<(), Box<dyn std::error::Error>> {
-    for subscriber in tracker.subscribers(EventName::WeatherAlertActivated).await? {
+    for subscriber in tracker.all_subscribers(EventName::WeatherAlertActivated).await? {
         println!("Unicast to {} via {:?}", subscriber.user_id, subscriber.region());
     }
     Ok(())
@@ -44,7 +46,7 @@ async fn the_readme_sample_runs() -> Result<(), Box<dyn std::error::Error>> {
     audience(&tracker).await?;
     let skill_json = update_manifest(r#"{"manifest": {"manifestVersion": "1.0"}}"#)?;
     assert!(skill_json.contains("SKILL_PROACTIVE_SUBSCRIPTION_CHANGED"), "{skill_json}");
-    let subscribers = tracker.subscribers(EventName::WeatherAlertActivated).await?;
+    let subscribers = tracker.all_subscribers(EventName::WeatherAlertActivated).await?;
     assert_eq!(subscribers.len(), 1);
     Ok(())
 }

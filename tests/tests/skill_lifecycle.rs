@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use proactive_core::UserId;
 use proactive_core::schemas::EventName;
 use proactive_core::subscription::{
-    Handled, MemoryStore, Outcome, RequestError, SkillEvent, SqliteStore, SubscriptionStore, SubscriptionTracker,
+    Handled, MemoryStore, RequestError, SkillEvent, SqliteStore, SubscriptionStore, SubscriptionTracker, Tracked,
     TrackerError,
 };
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ fn user(name: &str) -> UserId {
 }
 
 async fn subscribers<S: SubscriptionStore>(tracker: &SubscriptionTracker<S>, event: EventName) -> Vec<String> {
-    tracker.subscribers(event).await.unwrap().into_iter().map(|s| s.user_id.as_str().to_owned()).collect()
+    tracker.all_subscribers(event).await.unwrap().into_iter().map(|s| s.user_id.as_str().to_owned()).collect()
 }
 
 async fn skill_disabled_removes_the_user_everywhere<S: SubscriptionStore>(store: S) {
@@ -88,7 +88,7 @@ async fn a_far_future_request_is_refused_and_a_genuine_one_applies<S: Subscripti
     assert_eq!(tracker.get(&user("A")).await.unwrap(), None, "nothing was stored");
 
     let handled = tracker.handle(&subscribe("A", Utc::now(), "genuine", &[WEATHER])).await.unwrap();
-    assert!(matches!(handled, Handled::Subscriptions(Outcome::Updated(_))), "{handled:?}");
+    assert!(matches!(handled, Handled::Subscriptions(Tracked::Updated(_))), "{handled:?}");
     assert_eq!(subscribers(&tracker, EventName::WeatherAlertActivated).await, ["amzn1.ask.account.A"]);
 }
 
@@ -117,7 +117,7 @@ async fn withdrawing_the_notifications_permission_unsubscribes_and_keeping_it_do
 
     let withdrawn = json!({"acceptedPermissions": [{"scope": "alexa::profile:email:read"}]});
     let handled = tracker.handle(&event("SkillPermissionChanged", "A", now, "r3", withdrawn)).await.unwrap();
-    let Handled::Subscriptions(Outcome::Updated(change)) = handled else { panic!("{handled:?}") };
+    let Handled::Subscriptions(Tracked::Updated(change)) = handled else { panic!("{handled:?}") };
     assert_eq!(change.removed().len(), 1);
     assert!(subscribers(&tracker, EventName::WeatherAlertActivated).await.is_empty());
 

@@ -1,19 +1,21 @@
 //! One suite that every subscription store runs (memory, SQLite, DynamoDB on a
-//! local AWS): what the tracker reports, delete, that the order requests arrive
-//! in never changes the outcome, and that 8 tasks applying 1,000 out-of-order
-//! updates each lose nothing. Then what only SQLite has: a file that survives.
+//! local AWS): what the tracker reports, SkillDisabled and its tombstone,
+//! paging, that the order requests arrive in never changes the outcome, and
+//! that 8 tasks applying 1,000 out-of-order updates each lose nothing. Then
+//! what only SQLite has: a file that survives.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
 use proactive_aws::DynamoDbStore;
 use proactive_aws::aws_sdk_dynamodb;
 use proactive_core::schemas::EventName;
 use proactive_core::subscription::{
-    MemoryStore, Outcome, SqliteStore, SubscribedEvent, Subscriber, SubscriptionChangedRequest, SubscriptionStore,
-    SubscriptionTracker, UserSubscriptions,
+    Handled, MemoryStore, SkillEvent, SqliteStore, SubscribedEvent, Subscriber, SubscriptionChangedRequest,
+    SubscriptionStore, SubscriptionTracker, TOMBSTONE_TTL, Tracked, UserSubscriptions,
 };
 use proactive_core::{Region, UserId};
 use proptest::prelude::*;
@@ -66,6 +68,13 @@ fn at(millis: i64) -> Value {
     json!(1_714_564_800_000_i64 + millis)
 }
 
+/// `millis` after ten minutes before the test process started, as epoch milliseconds.
+fn recent(millis: i64) -> Value {
+    static BASE: std::sync::LazyLock<i64> =
+        std::sync::LazyLock::new(|| (Utc::now() - chrono::Duration::minutes(10)).timestamp_millis());
+    json!(*BASE + millis)
+}
+
 fn set(names: &[&str]) -> BTreeSet<SubscribedEvent> {
     names.iter().map(|name| SubscribedEvent::new(name)).collect()
 }
@@ -85,7 +94,7 @@ async fn reports_changes_and_stale_requests<S: SubscriptionStore>(store: S) {
     let bob = user("bob");
 
     // First request: everything is added.
-    let Outcome::Updated(change) = tracker.apply(&request(&alice, at(100), "r1", EU, &[WEATHER, TRASH])).await.unwrap()
+    let Tracked::Updated(change) = tracker.apply(&request(&alice, at(100), "r1", EU, &[WEATHER, TRASH])).await.unwrap()
     else {
         panic!("the first request must update")
     };
@@ -98,7 +107,7 @@ async fn reports_changes_and_stale_requests<S: SubscriptionStore>(store: S) {
     // A newer request: the difference, and the region of the new endpoint.
     let outcome = tracker.apply(&request(&alice, at(200), "r2", NA, &[WEATHER, FLIGHT])).await.unwrap();
     assert_eq!(outcome.region(), Some(Region::NorthAmerica));
-    let Outcome::Updated(change) = outcome else { panic!("a newer request must update") };
+    let Tracked::Updated(change) = outcome else { panic!("a newer request must update") };
     assert!(!change.is_first_seen());
     assert_eq!(change.added(), &set(&[FLIGHT]));
     assert_eq!(change.removed(), &set(&[TRASH]));
@@ -107,38 +116,38 @@ async fn reports_changes_and_stale_requests<S: SubscriptionStore>(store: S) {
     // An older request that arrives late is stale and changes nothing.
     let outcome = tracker.apply(&request(&alice, at(150), "r-late", FE, &[TRASH])).await.unwrap();
     assert_eq!(outcome.region(), Some(Region::NorthAmerica), "the stored state's region");
-    let Outcome::Stale(stale) = outcome else { panic!("an older request must be stale") };
+    let Tracked::Stale(stale) = outcome else { panic!("an older request must be stale") };
     assert_eq!(stale.user_id(), &alice);
     assert_eq!(stale.stored().request_id, "r2");
     assert_eq!(stale.stored().events, set(&[WEATHER, FLIGHT]));
 
     // The same request delivered twice is stale too.
     let again = tracker.apply(&request(&alice, at(200), "r2", NA, &[WEATHER, FLIGHT])).await.unwrap();
-    assert!(matches!(again, Outcome::Stale(_)), "{again:?}");
+    assert!(matches!(again, Tracked::Stale(_)), "{again:?}");
 
     // Another user; fan-out lists both, sorted, with their hosts.
     tracker.apply(&request(&bob, at(50), "b1", FE, &[WEATHER])).await.unwrap();
-    let weather = tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap();
+    let weather = tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap();
     assert_eq!(ids(&weather), [alice.as_str(), bob.as_str()]);
     assert_eq!(
         weather.iter().map(Subscriber::region).collect::<Vec<_>>(),
         [Some(Region::NorthAmerica), Some(Region::FarEast)]
     );
-    assert_eq!(ids(&tracker.subscribers(SubscribedEvent::new(FLIGHT)).await.unwrap()), [alice.as_str()]);
-    assert!(tracker.subscribers(EventName::TrashCollectionAlertActivated).await.unwrap().is_empty());
+    assert_eq!(ids(&tracker.all_subscribers(SubscribedEvent::new(FLIGHT)).await.unwrap()), [alice.as_str()]);
+    assert!(tracker.all_subscribers(EventName::TrashCollectionAlertActivated).await.unwrap().is_empty());
 
     // Unsubscribing from everything keeps the user's timestamp, so a late
     // older request cannot subscribe them again.
-    let Outcome::Updated(change) = tracker.apply(&request(&alice, at(300), "r3", NA, &[])).await.unwrap() else {
+    let Tracked::Updated(change) = tracker.apply(&request(&alice, at(300), "r3", NA, &[])).await.unwrap() else {
         panic!("a newer request must update")
     };
     assert_eq!(change.removed(), &set(&[WEATHER, FLIGHT]));
     assert!(change.current().is_empty());
     assert!(matches!(
         tracker.apply(&request(&alice, at(250), "r-older", NA, &[WEATHER])).await.unwrap(),
-        Outcome::Stale(_)
+        Tracked::Stale(_)
     ));
-    assert_eq!(ids(&tracker.subscribers(EventName::WeatherAlertActivated).await.unwrap()), [bob.as_str()]);
+    assert_eq!(ids(&tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap()), [bob.as_str()]);
     let stored = tracker.get(&alice).await.unwrap().unwrap();
     assert!(stored.events.is_empty());
     assert_eq!(stored.request_id, "r3");
@@ -151,32 +160,177 @@ async fn a_new_endpoint_moves_every_subscription<S: SubscriptionStore>(store: S)
     let tracker = SubscriptionTracker::new(store);
     let alice = user("alice");
     tracker.apply(&request(&alice, at(100), "a1", NA, &[WEATHER, TRASH])).await.unwrap();
-    let Outcome::Updated(change) = tracker.apply(&request(&alice, at(200), "a2", FE, &[WEATHER, TRASH])).await.unwrap()
+    let Tracked::Updated(change) = tracker.apply(&request(&alice, at(200), "a2", FE, &[WEATHER, TRASH])).await.unwrap()
     else {
         panic!("a newer request must update")
     };
     assert!(change.is_unchanged());
     for event in [WEATHER, TRASH] {
-        let subscribers = tracker.subscribers(SubscribedEvent::new(event)).await.unwrap();
+        let subscribers = tracker.all_subscribers(SubscribedEvent::new(event)).await.unwrap();
         assert_eq!(subscribers.iter().map(Subscriber::region).collect::<Vec<_>>(), [Some(Region::FarEast)], "{event}");
     }
 }
 
-/// Deleting a user on any store: gone from `get` and from every event's subscribers.
-async fn delete_forgets_a_user<S: SubscriptionStore>(store: S) {
+/// A SkillDisabled request for `user` at `timestamp` (epoch milliseconds JSON).
+fn skill_disabled(user: &UserId, timestamp: Value, request_id: &str) -> SkillEvent {
+    let body = json!({
+        "version": "1.0",
+        "context": {"System": {
+            "application": {"applicationId": "amzn1.ask.skill.test"},
+            "user": {"userId": user.as_str()},
+            "apiEndpoint": NA
+        }},
+        "request": {"type": "AlexaSkillEvent.SkillDisabled", "requestId": request_id, "timestamp": timestamp}
+    });
+    SkillEvent::from_value(&body).unwrap()
+}
+
+/// Disabling a user on any store: gone from `get` and from every event's subscribers.
+async fn disable_forgets_a_user<S: SubscriptionStore>(store: S) {
     let alice = user("alice");
     let bob = user("bob");
     let tracker = SubscriptionTracker::new(store);
     tracker.apply(&request(&alice, at(100), "a1", NA, &[WEATHER, TRASH])).await.unwrap();
     tracker.apply(&request(&bob, at(100), "b1", NA, &[WEATHER])).await.unwrap();
-    let store = tracker.store();
-    let removed = store.delete(&alice).await.unwrap().expect("alice was stored");
+    let handled = tracker.handle(&skill_disabled(&alice, at(200), "d1")).await.unwrap();
+    let Handled::UserRemoved { previous: Some(removed), .. } = handled else { panic!("{handled:?}") };
     assert_eq!(removed.events, set(&[WEATHER, TRASH]));
-    assert_eq!(store.get(&alice).await.unwrap(), None);
-    assert_eq!(ids(&store.subscribers(&SubscribedEvent::new(WEATHER)).await.unwrap()), [bob.as_str()]);
-    assert!(store.subscribers(&SubscribedEvent::new(TRASH)).await.unwrap().is_empty());
-    assert_eq!(store.delete(&alice).await.unwrap(), None, "deleting twice finds nothing the second time");
-    assert!(store.get(&bob).await.unwrap().is_some(), "other users are kept");
+    assert_eq!(tracker.get(&alice).await.unwrap(), None);
+    assert_eq!(ids(&tracker.all_subscribers(SubscribedEvent::new(WEATHER)).await.unwrap()), [bob.as_str()]);
+    assert!(tracker.all_subscribers(SubscribedEvent::new(TRASH)).await.unwrap().is_empty());
+    let again = tracker.handle(&skill_disabled(&alice, at(200), "d1")).await.unwrap();
+    assert!(matches!(again, Handled::UserRemoved { previous: None, .. }), "disabling twice finds nothing: {again:?}");
+    assert!(tracker.get(&bob).await.unwrap().is_some(), "other users are kept");
+}
+
+/// SkillDisabled(t2), then a ProactiveSubscriptionChanged(t1 < t2) that
+/// arrives late: the user stays removed. A newer request (t3 > t2) applies.
+async fn a_late_older_request_does_not_bring_a_disabled_user_back<S: SubscriptionStore>(store: S) {
+    // Dated minutes ago: tombstones older than the TTL are purged at once.
+    let tracker = SubscriptionTracker::new(store);
+    let alice = user("alice");
+    tracker.apply(&request(&alice, recent(100), "a1", NA, &[WEATHER])).await.unwrap();
+    tracker.handle(&skill_disabled(&alice, recent(300), "d1")).await.unwrap();
+    let late = tracker.apply(&request(&alice, recent(200), "a2", NA, &[WEATHER, TRASH])).await.unwrap();
+    let Tracked::Disabled(tombstone) = late else { panic!("an older request must meet the tombstone: {late:?}") };
+    assert_eq!(tombstone.request_id, "d1");
+    assert_eq!(tracker.get(&alice).await.unwrap(), None);
+    assert!(tracker.all_subscribers(SubscribedEvent::new(WEATHER)).await.unwrap().is_empty(), "no one to send to");
+    // An older SkillDisabled changes nothing either; the newer tombstone is kept.
+    tracker.handle(&skill_disabled(&alice, recent(250), "d0")).await.unwrap();
+    assert!(matches!(
+        tracker.apply(&request(&alice, recent(280), "a3", NA, &[WEATHER])).await.unwrap(),
+        Tracked::Disabled(_)
+    ));
+    // A genuine newer request for the same id applies.
+    let newer = tracker.apply(&request(&alice, recent(400), "a4", EU, &[TRASH])).await.unwrap();
+    assert!(matches!(newer, Tracked::Updated(_)), "{newer:?}");
+    assert_eq!(ids(&tracker.all_subscribers(SubscribedEvent::new(TRASH)).await.unwrap()), [alice.as_str()]);
+    // A SkillDisabled older than the stored state is stale.
+    let stale = tracker.handle(&skill_disabled(&alice, recent(350), "d2")).await.unwrap();
+    assert!(matches!(stale, Handled::Subscriptions(Tracked::Stale(_))), "{stale:?}");
+    assert!(tracker.get(&alice).await.unwrap().is_some());
+}
+
+/// Tombstones older than the TTL are removed by the stores that purge them
+/// (memory, SQLite); DynamoDB leaves it to its time to live.
+async fn old_tombstones_are_purged<S: SubscriptionStore>(store: S, purges: bool) {
+    let tracker = SubscriptionTracker::new(store);
+    let alice = user("alice");
+    let now = Utc::now();
+    let long_ago = now - TOMBSTONE_TTL - chrono::Duration::minutes(1);
+    let millis = |t: DateTime<Utc>| json!(t.timestamp_millis());
+    tracker.handle(&skill_disabled(&alice, millis(long_ago), "d-old")).await.unwrap();
+    let bob = user("bob");
+    tracker.handle(&skill_disabled(&bob, millis(now), "d-new")).await.unwrap();
+    let removed = tracker.purge_tombstones().await.unwrap();
+    let older = long_ago - chrono::Duration::seconds(1);
+    let late = tracker.apply(&request(&alice, millis(older), "a-old", NA, &[WEATHER])).await.unwrap();
+    if purges {
+        // The purge at bob's SkillDisabled already removed alice's tombstone.
+        assert!(removed <= 1);
+        assert!(matches!(late, Tracked::Updated(_)), "the expired tombstone is gone: {late:?}");
+    } else {
+        assert_eq!(removed, 0);
+        assert!(matches!(late, Tracked::Disabled(_)), "DynamoDB keeps it until its time to live: {late:?}");
+    }
+    let recent = tracker.apply(&request(&bob, millis(now - chrono::Duration::seconds(1)), "b", NA, &[WEATHER])).await;
+    assert!(matches!(recent.unwrap(), Tracked::Disabled(_)), "a fresh tombstone is kept");
+}
+
+/// Subscribes `count` users (`page-user-00000`, ...) to `event`, 16 at a time.
+async fn subscribe_many<S: SubscriptionStore>(
+    tracker: &SubscriptionTracker<S>,
+    event: &str,
+    count: usize,
+) -> Vec<String> {
+    let names: Vec<String> = (0..count).map(|i| format!("page-user-{i:05}")).collect();
+    futures_util::stream::iter(&names)
+        .for_each_concurrent(16, |name| async move {
+            tracker.apply(&request(&user(name), at(1), "p1", NA, &[event])).await.unwrap();
+        })
+        .await;
+    names.iter().map(|name| user(name).as_str().to_owned()).collect()
+}
+
+/// 2,500 subscribers in pages of 1,000: each exactly once, in order; a
+/// resumed cursor continues where it stopped; an empty event is an empty stream.
+async fn pages_give_every_subscriber_once_in_order<S: SubscriptionStore>(store: S) {
+    let tracker = SubscriptionTracker::new(store);
+    let expected = subscribe_many(&tracker, WEATHER, 2_500).await;
+    tracker.apply(&request(&user("other"), at(1), "o", NA, &[TRASH])).await.unwrap();
+    let pages: Vec<_> =
+        tracker.subscriber_pages(SubscribedEvent::new(WEATHER), None, 1_000).try_collect().await.unwrap();
+    let sizes: Vec<usize> = pages.iter().map(|page| page.subscribers.len()).collect();
+    assert!(sizes.iter().all(|&size| size <= 1_000), "{sizes:?}");
+    let listed: Vec<String> =
+        pages.iter().flat_map(|page| &page.subscribers).map(|s| s.user_id.as_str().to_owned()).collect();
+    assert_eq!(listed, expected, "every subscriber once, sorted by user id");
+    // Resuming after the first page's cursor gives the rest.
+    let cursor = pages[0].next.clone().expect("a full first page has a cursor");
+    let rest: Vec<Subscriber> = tracker
+        .subscriber_pages(SubscribedEvent::new(WEATHER), Some(cursor), 700)
+        .map_ok(|p| p.subscribers)
+        .try_concat()
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), expected[1_000..].iter().map(String::as_str).collect::<Vec<_>>());
+    let streamed: Vec<Subscriber> =
+        tracker.subscriber_stream(EventName::WeatherAlertActivated).try_collect().await.unwrap();
+    assert_eq!(streamed.len(), 2_500);
+    let empty: Vec<Subscriber> = tracker.subscriber_stream(SubscribedEvent::new(FLIGHT)).try_collect().await.unwrap();
+    assert!(empty.is_empty(), "an event nobody subscribes to gives an empty stream");
+}
+
+/// Users added and removed between pages: each appears at most once, and
+/// those present throughout appear exactly once.
+async fn paging_while_users_change_lists_no_one_twice<S: SubscriptionStore>(store: S) {
+    let tracker = SubscriptionTracker::new(store);
+    let initial = subscribe_many(&tracker, WEATHER, 300).await;
+    let mut pages = std::pin::pin!(tracker.subscriber_pages(SubscribedEvent::new(WEATHER), None, 50));
+    let mut seen = Vec::new();
+    let mut round = 0;
+    while let Some(page) = pages.next().await {
+        seen.extend(page.unwrap().subscribers.into_iter().map(|s| s.user_id.as_str().to_owned()));
+        round += 1;
+        // Between pages: a new user before the cursor, one after it, and one removed ahead.
+        let early = user(&format!("page-user-{:05}a", round));
+        let late = user(&format!("page-user-{:05}z", 300 - round));
+        tracker.apply(&request(&early, at(1), "n", NA, &[WEATHER])).await.unwrap();
+        tracker.apply(&request(&late, at(1), "n", NA, &[WEATHER])).await.unwrap();
+        let gone = user(&format!("page-user-{:05}", 299 - round * 7));
+        tracker.apply(&request(&gone, at(2), "gone", NA, &[])).await.unwrap();
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no user appears twice");
+    let removed: HashSet<String> =
+        (1..=round).map(|r| user(&format!("page-user-{:05}", 299 - r * 7)).as_str().to_owned()).collect();
+    for id in initial.iter().filter(|id| !removed.contains(*id)) {
+        assert!(unique.contains(id), "{id} was subscribed throughout and must be listed");
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "pages stay in user id order");
 }
 
 /// Equal timestamps on any store: the greater request id wins.
@@ -185,9 +339,9 @@ async fn equal_timestamps_are_ordered_by_request_id<S: SubscriptionStore>(store:
     let alice = user("alice");
     tracker.apply(&request(&alice, at(0), "b", NA, &[WEATHER])).await.unwrap();
     let outcome = tracker.apply(&request(&alice, at(0), "a", NA, &[TRASH])).await.unwrap();
-    assert!(matches!(outcome, Outcome::Stale(_)), "{outcome:?}");
+    assert!(matches!(outcome, Tracked::Stale(_)), "{outcome:?}");
     let outcome = tracker.apply(&request(&alice, at(0), "c", NA, &[TRASH])).await.unwrap();
-    assert!(matches!(outcome, Outcome::Updated(_)), "{outcome:?}");
+    assert!(matches!(outcome, Tracked::Updated(_)), "{outcome:?}");
 }
 
 #[tokio::test]
@@ -214,10 +368,10 @@ async fn the_sqlite_store_survives_reopening() {
     assert_eq!(alice_state.request_id, "a1");
     assert_eq!(alice_state.region(), Some(Region::Europe));
     assert_eq!(tracker.get(&bob).await.unwrap().unwrap().request_id, "b2");
-    assert_eq!(ids(&tracker.subscribers(SubscribedEvent::new(FLIGHT)).await.unwrap()), [alice.as_str()]);
+    assert_eq!(ids(&tracker.all_subscribers(SubscribedEvent::new(FLIGHT)).await.unwrap()), [alice.as_str()]);
     // The stored timestamps still order what comes after the restart.
     let late = tracker.apply(&request(&bob, at(0), "b1", NA, &[TRASH])).await.unwrap();
-    assert!(matches!(late, Outcome::Stale(_)), "{late:?}");
+    assert!(matches!(late, Tracked::Stale(_)), "{late:?}");
 }
 
 #[test]
@@ -226,8 +380,8 @@ fn the_sqlite_store_works_outside_a_tokio_runtime() {
     let tracker = SubscriptionTracker::new(SqliteStore::open(dir.path().join("subs.db")).unwrap());
     let alice = user("alice");
     let outcome = block_on(tracker.apply(&request(&alice, at(0), "a1", NA, &[WEATHER]))).unwrap();
-    assert!(matches!(outcome, Outcome::Updated(_)));
-    assert_eq!(ids(&block_on(tracker.subscribers(EventName::WeatherAlertActivated)).unwrap()), [alice.as_str()]);
+    assert!(matches!(outcome, Tracked::Updated(_)));
+    assert_eq!(ids(&block_on(tracker.all_subscribers(EventName::WeatherAlertActivated)).unwrap()), [alice.as_str()]);
 }
 
 /// Polls a future to completion on this thread, with no runtime at all.
@@ -330,7 +484,7 @@ async fn snapshot<S: SubscriptionStore>(tracker: &SubscriptionTracker<S>, names:
     }
     let mut subscribers = Vec::new();
     for name in names {
-        subscribers.push(tracker.subscribers(SubscribedEvent::new(name)).await.unwrap());
+        subscribers.push(tracker.all_subscribers(SubscribedEvent::new(name)).await.unwrap());
     }
     Snapshot { users, subscribers }
 }
@@ -347,7 +501,7 @@ async fn apply_all<S: SubscriptionStore>(store: S, updates: &[Update], names: &[
         let outcome = tracker.apply(&request).await.unwrap();
         let previous = model.get(&state.user_id);
         match outcome {
-            Outcome::Updated(change) => {
+            Tracked::Updated(change) => {
                 assert!(previous.is_none_or(|p| state.supersedes(p)), "{update:?} must be stale");
                 let before = previous.map(|p| p.events.clone()).unwrap_or_default();
                 assert_eq!(change.added(), &state.events.difference(&before).cloned().collect());
@@ -356,10 +510,11 @@ async fn apply_all<S: SubscriptionStore>(store: S, updates: &[Update], names: &[
                 assert_eq!(change.is_first_seen(), previous.is_none());
                 model.insert(state.user_id.clone(), state);
             }
-            Outcome::Stale(stale) => {
+            Tracked::Stale(stale) => {
                 assert_eq!(Some(stale.stored()), previous, "{update:?}");
                 assert!(!state.supersedes(stale.stored()), "{update:?} must not be stale");
             }
+            Tracked::Disabled(tombstone) => panic!("no user disabled the skill here: {tombstone:?}"),
         }
     }
     let snapshot = snapshot(&tracker, names).await;
@@ -454,7 +609,7 @@ async fn check_concurrent_result<S: SubscriptionStore>(tracker: &SubscriptionTra
             .filter(|(_, (_, events))| events.contains(&name.as_str()))
             .map(|(u, _)| u.as_str())
             .collect();
-        assert_eq!(ids(&tracker.subscribers(name).await.unwrap()), expected, "{name}");
+        assert_eq!(ids(&tracker.all_subscribers(name).await.unwrap()), expected, "{name}");
     }
 }
 
@@ -470,18 +625,19 @@ async fn apply_task<S: SubscriptionStore>(tracker: &SubscriptionTracker<S>, task
         if is_own(i) {
             let newest = newest_own.get(&user_id).copied();
             match &outcome {
-                Outcome::Updated(change) => {
+                Tracked::Updated(change) => {
                     assert!(newest.is_none_or(|n| n < millis), "{user_id}: an older update replaced a newer one");
                     assert_eq!(change.is_first_seen(), newest.is_none(), "{user_id}");
                     newest_own.insert(user_id, millis);
                 }
-                Outcome::Stale(stale) => {
+                Tracked::Stale(stale) => {
                     assert!(newest.is_some_and(|n| n > millis), "{user_id}: the newest update was called stale");
                     assert_eq!(
                         stale.stored().timestamp,
                         DateTime::from_timestamp_millis(1_714_564_800_000 + newest.unwrap()).unwrap()
                     );
                 }
+                Tracked::Disabled(tombstone) => panic!("no user disabled the skill here: {tombstone:?}"),
             }
         }
         applied += 1;
@@ -524,7 +680,7 @@ async fn concurrent_sqlite_updates_are_all_in_the_file() {
 /// `Option<(store, guard)>`: the guard keeps what the store needs alive (a
 /// directory), `None` skips (no local AWS).
 macro_rules! store_suite {
-    ($name:ident, cases = $cases:expr, $make:expr) => {
+    ($name:ident, cases = $cases:expr, purges = $purges:expr, $make:expr) => {
         mod $name {
             use super::*;
 
@@ -535,9 +691,33 @@ macro_rules! store_suite {
             }
 
             #[tokio::test]
-            async fn deletes_a_user() {
+            async fn disables_a_user() {
                 let Some((store, _guard)) = $make.await else { return };
-                super::delete_forgets_a_user(store).await;
+                super::disable_forgets_a_user(store).await;
+            }
+
+            #[tokio::test]
+            async fn a_late_older_request_does_not_bring_a_disabled_user_back() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::a_late_older_request_does_not_bring_a_disabled_user_back(store).await;
+            }
+
+            #[tokio::test]
+            async fn old_tombstones_are_purged() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::old_tombstones_are_purged(store, $purges).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn pages_give_every_subscriber_once_in_order() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::pages_give_every_subscriber_once_in_order(store).await;
+            }
+
+            #[tokio::test]
+            async fn paging_while_users_change_lists_no_one_twice() {
+                let Some((store, _guard)) = $make.await else { return };
+                super::paging_while_users_change_lists_no_one_twice(store).await;
             }
 
             #[tokio::test]
@@ -595,7 +775,7 @@ async fn dynamodb() -> Option<(DynamoDbStore, ())> {
     Some((store, ()))
 }
 
-store_suite!(memory_store, cases = 256, memory());
+store_suite!(memory_store, cases = 256, purges = true, memory());
 // Each case writes two SQLite files or two DynamoDB tables; fewer cases keep the suite quick.
-store_suite!(sqlite_store, cases = 64, sqlite());
-store_suite!(dynamodb_store, cases = 8, dynamodb());
+store_suite!(sqlite_store, cases = 64, purges = true, sqlite());
+store_suite!(dynamodb_store, cases = 8, purges = false, dynamodb());

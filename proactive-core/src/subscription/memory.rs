@@ -1,10 +1,15 @@
 //! A subscription store in memory: for tests and single-process prototypes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use chrono::{DateTime, Utc};
+
 use super::event::SubscribedEvent;
-use super::store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
+use super::store::{
+    Applied, Disabled, StoreError, Subscriber, SubscriberPage, SubscriptionStore, Tombstone, UserSubscriptions,
+};
 use crate::UserId;
 
 /// A [`SubscriptionStore`] in memory. Everything is lost when the process ends.
@@ -32,6 +37,8 @@ struct Inner {
     /// For each event, its subscribers: kept in step with `users` so that
     /// fan-out does not scan every user.
     by_event: BTreeMap<SubscribedEvent, BTreeSet<UserId>>,
+    /// Users who disabled the skill, until their tombstones are purged.
+    tombstones: HashMap<UserId, Tombstone>,
 }
 
 impl MemoryStore {
@@ -60,6 +67,12 @@ impl MemoryStore {
 
 impl Inner {
     fn apply(&mut self, state: UserSubscriptions) -> Applied {
+        if let Some(tombstone) = self.tombstones.get(&state.user_id) {
+            if !tombstone.is_superseded_by(&state) {
+                return Applied::Disabled { tombstone: tombstone.clone() };
+            }
+            self.tombstones.remove(&state.user_id);
+        }
         if let Some(stored) = self.users.get(&state.user_id) {
             if !state.supersedes(stored) {
                 return Applied::Stale { stored: stored.clone() };
@@ -80,7 +93,23 @@ impl Inner {
         Applied::Stored { previous }
     }
 
-    fn delete(&mut self, user_id: &UserId) -> Option<UserSubscriptions> {
+    fn disable(&mut self, tombstone: Tombstone) -> Disabled {
+        if let Some(stored) = self.users.get(&tombstone.user_id) {
+            if !tombstone.supersedes(stored) {
+                return Disabled::Stale { stored: stored.clone() };
+            }
+        }
+        let previous = self.remove(&tombstone.user_id);
+        match self.tombstones.get(&tombstone.user_id) {
+            Some(kept) if (kept.timestamp, &kept.request_id) >= (tombstone.timestamp, &tombstone.request_id) => {}
+            _ => {
+                self.tombstones.insert(tombstone.user_id.clone(), tombstone);
+            }
+        }
+        Disabled::Removed { previous }
+    }
+
+    fn remove(&mut self, user_id: &UserId) -> Option<UserSubscriptions> {
         let removed = self.users.remove(user_id)?;
         for event in &removed.events {
             if let Some(users) = self.by_event.get_mut(event) {
@@ -93,15 +122,28 @@ impl Inner {
         Some(removed)
     }
 
-    fn subscribers(&self, event: &SubscribedEvent) -> Vec<Subscriber> {
+    fn page(&self, event: &SubscribedEvent, after: Option<&UserId>, limit: usize) -> SubscriberPage {
+        let limit = limit.max(1);
         let Some(users) = self.by_event.get(event) else {
-            return Vec::new();
+            return SubscriberPage::default();
         };
-        users
-            .iter()
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut ids = users.range::<UserId, _>((start, Bound::Unbounded));
+        let subscribers: Vec<Subscriber> = ids
+            .by_ref()
+            .take(limit)
             .filter_map(|user_id| self.users.get(user_id))
             .map(|state| Subscriber { user_id: state.user_id.clone(), api_endpoint: state.api_endpoint.clone() })
-            .collect()
+            .collect();
+        // One id beyond the page says whether there is a next page.
+        let next = ids.next().and(subscribers.last()).map(|last| last.user_id.clone());
+        SubscriberPage { subscribers, next }
+    }
+
+    fn purge(&mut self, older_than: DateTime<Utc>) -> u64 {
+        let before = self.tombstones.len();
+        self.tombstones.retain(|_, tombstone| tombstone.timestamp >= older_than);
+        (before - self.tombstones.len()) as u64
     }
 }
 
@@ -114,12 +156,21 @@ impl SubscriptionStore for MemoryStore {
         Ok(self.lock().users.get(user_id).cloned())
     }
 
-    async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
-        Ok(self.lock().subscribers(event))
+    async fn subscribers_page(
+        &self,
+        event: &SubscribedEvent,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> Result<SubscriberPage, StoreError> {
+        Ok(self.lock().page(event, after, limit))
     }
 
-    async fn delete(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
-        Ok(self.lock().delete(user_id))
+    async fn disable(&self, tombstone: Tombstone) -> Result<Disabled, StoreError> {
+        Ok(self.lock().disable(tombstone))
+    }
+
+    async fn purge_tombstones(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self.lock().purge(older_than))
     }
 }
 
@@ -153,15 +204,28 @@ mod tests {
         assert_eq!(store.len(), 1, "a user subscribed to nothing is kept");
     }
 
+    fn tombstone(millis: i64) -> Tombstone {
+        Tombstone {
+            user_id: UserId::new("amzn1.ask.account.A").unwrap(),
+            timestamp: chrono::DateTime::from_timestamp_millis(millis).unwrap(),
+            request_id: format!("disabled-{millis}"),
+        }
+    }
+
     #[test]
-    fn delete_takes_the_user_out_of_the_index() {
+    fn disable_takes_the_user_out_of_the_index() {
         let store = MemoryStore::new();
         let mut inner = store.lock();
         inner.apply(state(1, &["a", "b"]));
-        let removed = inner.delete(&UserId::new("amzn1.ask.account.A").unwrap()).expect("the user was stored");
+        let Disabled::Removed { previous: Some(removed) } = inner.disable(tombstone(2)) else {
+            panic!("the user was stored")
+        };
         assert_eq!(removed.events.len(), 2);
-        assert!(inner.by_event.is_empty(), "no event keeps a deleted user");
-        assert!(inner.delete(&removed.user_id).is_none(), "a second delete finds nothing");
+        assert!(inner.by_event.is_empty(), "no event keeps a disabled user");
+        assert_eq!(inner.disable(tombstone(3)), Disabled::Removed { previous: None }, "a second disable finds nothing");
+        assert_eq!(inner.tombstones[&removed.user_id].timestamp, tombstone(3).timestamp, "the newer tombstone is kept");
+        assert_eq!(inner.purge(tombstone(4).timestamp), 1);
+        assert!(inner.tombstones.is_empty());
         drop(inner);
         assert!(store.is_empty());
     }

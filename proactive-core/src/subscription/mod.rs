@@ -12,7 +12,8 @@
 //!
 //! ```
 //! use proactive_core::schemas::EventName;
-//! use proactive_core::subscription::{MemoryStore, Outcome, SubscriptionChangedRequest, SubscriptionTracker};
+//! use futures_util::TryStreamExt;
+//! use proactive_core::subscription::{MemoryStore, SubscriptionChangedRequest, SubscriptionTracker, Tracked};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,14 +36,17 @@
 //! }"#;
 //! let request = SubscriptionChangedRequest::from_json(body.as_bytes())?;
 //! match tracker.apply(&request).await? {
-//!     Outcome::Updated(change) => {
+//!     Tracked::Updated(change) => {
 //!         println!("{} added {:?}, removed {:?}", change.user_id(), change.added(), change.removed());
 //!     }
-//!     Outcome::Stale(stale) => println!("ignored an out-of-order request for {}", stale.user_id()),
+//!     Tracked::Stale(stale) => println!("ignored an out-of-order request for {}", stale.user_id()),
+//!     Tracked::Disabled(_) => println!("ignored a request made before the user disabled the skill"),
 //! }
 //!
-//! // Unicast fan-out: everyone who wants weather alerts, with the region to send to.
-//! for subscriber in tracker.subscribers(EventName::WeatherAlertActivated).await? {
+//! // Unicast fan-out: everyone who wants weather alerts, with the region to
+//! // send to, read a page at a time.
+//! let mut subscribers = std::pin::pin!(tracker.subscriber_stream(EventName::WeatherAlertActivated));
+//! while let Some(subscriber) = subscribers.try_next().await? {
 //!     println!("send to {} in {:?}", subscriber.user_id, subscriber.region());
 //! }
 //! # Ok(())
@@ -52,8 +56,9 @@
 //! The other skill events matter too: a user who disables the skill gets no
 //! subscription change, and a new user id if they enable it again.
 //! [`SkillEvent::from_json`] reads any of them and [`SubscriptionTracker::handle`]
-//! applies it (`SkillDisabled` forgets the user; a permission change without
-//! the notifications permission unsubscribes them).
+//! applies it (`SkillDisabled` forgets the user and keeps a [`Tombstone`] for
+//! an hour, so that an older request arriving late does not bring them back; a
+//! permission change without the notifications permission unsubscribes them).
 //!
 //! Nothing here checks that Alexa sent the request: on an HTTPS endpoint, put
 //! the `verify` feature's verifier in front (see the `subscriptions` example).
@@ -78,5 +83,8 @@ pub use skill_event::{LifecycleEvent, PermissionEvent, SkillEvent};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
-pub use store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
-pub use tracker::{Change, Handled, MAX_FUTURE, Outcome, Stale, SubscriptionTracker, TrackerError};
+pub use store::{
+    Applied, DEFAULT_PAGE_SIZE, Disabled, StoreError, Subscriber, SubscriberPage, SubscriptionStore, TOMBSTONE_TTL,
+    Tombstone, UserSubscriptions,
+};
+pub use tracker::{Change, Handled, MAX_FUTURE, Stale, SubscriptionTracker, Tracked, TrackerError};

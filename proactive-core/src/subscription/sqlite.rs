@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::event::SubscribedEvent;
-use super::store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
+use super::store::{
+    Applied, Disabled, StoreError, Subscriber, SubscriberPage, SubscriptionStore, Tombstone, UserSubscriptions,
+};
 use crate::UserId;
 
 /// The layout this version writes. A file with another version is refused
@@ -37,6 +39,14 @@ CREATE TABLE IF NOT EXISTS proactive_subscriptions (
 );
 CREATE INDEX IF NOT EXISTS proactive_subscriptions_by_event
     ON proactive_subscriptions (event_name, user_id);
+CREATE TABLE IF NOT EXISTS proactive_tombstones (
+    user_id         TEXT    NOT NULL PRIMARY KEY,
+    timestamp_secs  INTEGER NOT NULL,
+    timestamp_nanos INTEGER NOT NULL,
+    request_id      TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS proactive_tombstones_by_time
+    ON proactive_tombstones (timestamp_secs, timestamp_nanos);
 ";
 
 /// A [`SubscriptionStore`] in a SQLite file, which survives restarts. Needs
@@ -182,14 +192,7 @@ fn load(connection: &Connection, user_id: &UserId, path: &Path) -> Result<Option
     let Some((secs, nanos, request_id, api_endpoint)) = row else {
         return Ok(None);
     };
-    let timestamp =
-        u32::try_from(nanos).ok().and_then(|nanos| DateTime::from_timestamp(secs, nanos)).ok_or_else(|| {
-            StoreError::new(format!(
-                "the subscription of `{user_id}` in `{}` has an impossible timestamp ({secs} s, {nanos} ns); \
-             was the file edited by hand?",
-                path.display()
-            ))
-        })?;
+    let timestamp = instant(secs, nanos, "subscription", user_id, path)?;
     let mut statement =
         connection.prepare("SELECT event_name FROM proactive_subscriptions WHERE user_id = ?1").map_err(read)?;
     let events = statement
@@ -201,46 +204,146 @@ fn load(connection: &Connection, user_id: &UserId, path: &Path) -> Result<Option
     Ok(Some(UserSubscriptions { user_id: user_id.clone(), events, timestamp, request_id, api_endpoint }))
 }
 
+/// The instant stored as `secs` and `nanos` in the `what` row of `user_id`.
+fn instant(secs: i64, nanos: i64, what: &str, user_id: &UserId, path: &Path) -> Result<DateTime<Utc>, StoreError> {
+    u32::try_from(nanos).ok().and_then(|nanos| DateTime::from_timestamp(secs, nanos)).ok_or_else(|| {
+        StoreError::new(format!(
+            "the {what} of `{user_id}` in `{}` has an impossible timestamp ({secs} s, {nanos} ns); was the file \
+             edited by hand?",
+            path.display()
+        ))
+    })
+}
+
+/// Reads the tombstone of `user_id` (inside the caller's transaction).
+fn load_tombstone(connection: &Connection, user_id: &UserId, path: &Path) -> Result<Option<Tombstone>, StoreError> {
+    let row = connection
+        .query_row(
+            "SELECT timestamp_secs, timestamp_nanos, request_id FROM proactive_tombstones WHERE user_id = ?1",
+            [user_id.as_str()],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)),
+        )
+        .optional()
+        .map_err(|e| {
+            StoreError::with_source(format!("could not read the tombstone of `{user_id}` in `{}`", path.display()), e)
+        })?;
+    let Some((secs, nanos, request_id)) = row else { return Ok(None) };
+    let timestamp = instant(secs, nanos, "tombstone", user_id, path)?;
+    Ok(Some(Tombstone { user_id: user_id.clone(), timestamp, request_id }))
+}
+
+/// Replaces the state of `state.user_id` with `state` (inside the caller's transaction).
+fn write_state(transaction: &Connection, state: &UserSubscriptions) -> rusqlite::Result<()> {
+    transaction.execute(
+        "INSERT INTO proactive_users (user_id, timestamp_secs, timestamp_nanos, request_id, api_endpoint)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (user_id) DO UPDATE SET
+             timestamp_secs = excluded.timestamp_secs,
+             timestamp_nanos = excluded.timestamp_nanos,
+             request_id = excluded.request_id,
+             api_endpoint = excluded.api_endpoint",
+        params![
+            state.user_id.as_str(),
+            state.timestamp.timestamp(),
+            i64::from(state.timestamp.timestamp_subsec_nanos()),
+            state.request_id,
+            state.api_endpoint,
+        ],
+    )?;
+    transaction.execute("DELETE FROM proactive_subscriptions WHERE user_id = ?1", [state.user_id.as_str()])?;
+    let mut insert =
+        transaction.prepare("INSERT INTO proactive_subscriptions (user_id, event_name) VALUES (?1, ?2)")?;
+    for event in &state.events {
+        insert.execute([state.user_id.as_str(), event.as_str()])?;
+    }
+    transaction.execute("DELETE FROM proactive_tombstones WHERE user_id = ?1", [state.user_id.as_str()])?;
+    Ok(())
+}
+
+/// Removes the state of `tombstone.user_id` and keeps the tombstone, unless
+/// an equal or newer one is kept already (inside the caller's transaction).
+fn write_tombstone(transaction: &Connection, tombstone: &Tombstone) -> rusqlite::Result<()> {
+    // The subscriptions go with the user row (`ON DELETE CASCADE`).
+    transaction.execute("DELETE FROM proactive_users WHERE user_id = ?1", [tombstone.user_id.as_str()])?;
+    transaction.execute(
+        "INSERT INTO proactive_tombstones (user_id, timestamp_secs, timestamp_nanos, request_id)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user_id) DO UPDATE SET
+             timestamp_secs = excluded.timestamp_secs,
+             timestamp_nanos = excluded.timestamp_nanos,
+             request_id = excluded.request_id
+         WHERE (excluded.timestamp_secs, excluded.timestamp_nanos, excluded.request_id)
+             > (timestamp_secs, timestamp_nanos, request_id)",
+        params![
+            tombstone.user_id.as_str(),
+            tombstone.timestamp.timestamp(),
+            i64::from(tombstone.timestamp.timestamp_subsec_nanos()),
+            tombstone.request_id,
+        ],
+    )?;
+    Ok(())
+}
+
+/// One page of the subscribers of `event` after `after`, by the
+/// `(event_name, user_id)` index.
+fn read_page(
+    connection: &Connection,
+    event: &SubscribedEvent,
+    after: Option<&UserId>,
+    limit: usize,
+    path: &Path,
+) -> Result<SubscriberPage, StoreError> {
+    let read =
+        |e| StoreError::with_source(format!("could not list the subscribers of `{event}` in `{}`", path.display()), e);
+    let limit = limit.max(1);
+    // Keyset pagination: `user_id > ?2` on the index, never OFFSET. One row
+    // beyond the page says whether there is a next one.
+    let mut statement = connection
+        .prepare(
+            "SELECT s.user_id, u.api_endpoint
+             FROM proactive_subscriptions AS s JOIN proactive_users AS u ON u.user_id = s.user_id
+             WHERE s.event_name = ?1 AND s.user_id > ?2
+             ORDER BY s.user_id
+             LIMIT ?3",
+        )
+        .map_err(read)?;
+    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+    let rows = statement
+        .query_map(params![event.as_str(), after.map_or("", UserId::as_str), fetch], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .map_err(read)?;
+    let mut page = SubscriberPage::default();
+    for row in rows {
+        let (user_id, api_endpoint) = row.map_err(read)?;
+        if page.subscribers.len() == limit {
+            page.next = page.subscribers.last().map(|last: &Subscriber| last.user_id.clone());
+            break;
+        }
+        let user_id = UserId::new(&user_id)
+            .map_err(|e| StoreError::with_source(format!("`{}` holds an invalid user id", path.display()), e))?;
+        page.subscribers.push(Subscriber { user_id, api_endpoint });
+    }
+    Ok(page)
+}
+
 impl SubscriptionStore for SqliteStore {
     async fn apply(&self, state: UserSubscriptions) -> Result<Applied, StoreError> {
         let store = self.clone();
         self.run(move |connection| {
             let write = |e| store.error("store a subscription change", e);
             let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
-            let previous = load(&transaction, &state.user_id, &store.path)?;
-            if let Some(stored) = previous.as_ref().filter(|stored| !state.supersedes(stored)) {
-                // Dropping the transaction rolls back; nothing was written.
-                return Ok(Applied::Stale { stored: stored.clone() });
-            }
-            transaction
-                .execute(
-                    "INSERT INTO proactive_users (user_id, timestamp_secs, timestamp_nanos, request_id, api_endpoint)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (user_id) DO UPDATE SET
-                         timestamp_secs = excluded.timestamp_secs,
-                         timestamp_nanos = excluded.timestamp_nanos,
-                         request_id = excluded.request_id,
-                         api_endpoint = excluded.api_endpoint",
-                    params![
-                        state.user_id.as_str(),
-                        state.timestamp.timestamp(),
-                        i64::from(state.timestamp.timestamp_subsec_nanos()),
-                        state.request_id,
-                        state.api_endpoint,
-                    ],
-                )
-                .map_err(write)?;
-            transaction
-                .execute("DELETE FROM proactive_subscriptions WHERE user_id = ?1", [state.user_id.as_str()])
-                .map_err(write)?;
-            {
-                let mut insert = transaction
-                    .prepare("INSERT INTO proactive_subscriptions (user_id, event_name) VALUES (?1, ?2)")
-                    .map_err(write)?;
-                for event in &state.events {
-                    insert.execute([state.user_id.as_str(), event.as_str()]).map_err(write)?;
+            // Dropping the transaction without committing rolls back; nothing was written.
+            if let Some(tombstone) = load_tombstone(&transaction, &state.user_id, &store.path)? {
+                if !tombstone.is_superseded_by(&state) {
+                    return Ok(Applied::Disabled { tombstone });
                 }
             }
+            let previous = load(&transaction, &state.user_id, &store.path)?;
+            if let Some(stored) = previous.as_ref().filter(|stored| !state.supersedes(stored)) {
+                return Ok(Applied::Stale { stored: stored.clone() });
+            }
+            write_state(&transaction, &state).map_err(write)?;
             transaction.commit().map_err(write)?;
             Ok(Applied::Stored { previous })
         })
@@ -259,50 +362,45 @@ impl SubscriptionStore for SqliteStore {
         .await
     }
 
-    async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
+    async fn subscribers_page(
+        &self,
+        event: &SubscribedEvent,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> Result<SubscriberPage, StoreError> {
         let store = self.clone();
         let event = event.clone();
+        let after = after.cloned();
+        self.run(move |connection| read_page(connection, &event, after.as_ref(), limit, &store.path)).await
+    }
+
+    async fn disable(&self, tombstone: Tombstone) -> Result<Disabled, StoreError> {
+        let store = self.clone();
         self.run(move |connection| {
-            let read = |e| store.error("list the subscribers of an event", e);
-            let mut statement = connection
-                .prepare(
-                    "SELECT u.user_id, u.api_endpoint
-                     FROM proactive_subscriptions AS s JOIN proactive_users AS u ON u.user_id = s.user_id
-                     WHERE s.event_name = ?1
-                     ORDER BY u.user_id",
-                )
-                .map_err(read)?;
-            let rows = statement
-                .query_map([event.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
-                .map_err(read)?;
-            let mut subscribers = Vec::new();
-            for row in rows {
-                let (user_id, api_endpoint) = row.map_err(read)?;
-                let user_id = UserId::new(&user_id).map_err(|e| {
-                    StoreError::with_source(format!("`{}` holds an invalid user id", store.path.display()), e)
-                })?;
-                subscribers.push(Subscriber { user_id, api_endpoint });
+            let write = |e| store.error("remove a user who disabled the skill", e);
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
+            let previous = load(&transaction, &tombstone.user_id, &store.path)?;
+            if let Some(stored) = previous.as_ref().filter(|stored| !tombstone.supersedes(stored)) {
+                return Ok(Disabled::Stale { stored: stored.clone() });
             }
-            Ok(subscribers)
+            write_tombstone(&transaction, &tombstone).map_err(write)?;
+            transaction.commit().map_err(write)?;
+            Ok(Disabled::Removed { previous })
         })
         .await
     }
 
-    async fn delete(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
+    async fn purge_tombstones(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         let store = self.clone();
-        let user_id = user_id.clone();
         self.run(move |connection| {
-            let write = |e| store.error("delete a user", e);
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
-            let previous = load(&transaction, &user_id, &store.path)?;
-            if previous.is_some() {
-                // The subscriptions go with the user row (`ON DELETE CASCADE`).
-                transaction
-                    .execute("DELETE FROM proactive_users WHERE user_id = ?1", [user_id.as_str()])
-                    .map_err(write)?;
-                transaction.commit().map_err(write)?;
-            }
-            Ok(previous)
+            let removed = connection
+                .execute(
+                    "DELETE FROM proactive_tombstones
+                     WHERE (timestamp_secs, timestamp_nanos) < (?1, ?2)",
+                    params![older_than.timestamp(), i64::from(older_than.timestamp_subsec_nanos())],
+                )
+                .map_err(|e| store.error("remove old tombstones", e))?;
+            Ok(removed as u64)
         })
         .await
     }

@@ -58,6 +58,94 @@ pub enum Applied {
         /// The state the store keeps.
         stored: UserSubscriptions,
     },
+    /// The user disabled the skill after the new state was made (the store
+    /// keeps a [`Tombstone`] newer than it): nothing changed.
+    Disabled {
+        /// The tombstone the store keeps.
+        tombstone: Tombstone,
+    },
+}
+
+/// How long a store keeps a [`Tombstone`]: an hour and five minutes after the
+/// `SkillDisabled` request's timestamp.
+///
+/// An older request for the same user is dated before the tombstone, so once
+/// this has passed it is more than an hour old, and the verifier refuses it
+/// (Alexa's skill events have a one-hour timestamp tolerance; the five minutes
+/// cover clock skew).
+pub const TOMBSTONE_TTL: chrono::Duration = chrono::Duration::minutes(65);
+
+/// What a store remembers of a user who disabled the skill: when.
+///
+/// A `SkillDisabled` removes the user's subscriptions, but requests arrive out
+/// of order: a `ProactiveSubscriptionChanged` made before the user disabled the
+/// skill may arrive after it. The tombstone makes that request stale, so the
+/// user is not brought back. A newer request for the same user id still applies.
+/// Stores keep a tombstone for [`TOMBSTONE_TTL`] and then remove it
+/// ([`SubscriptionStore::purge_tombstones`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    /// The user who disabled the skill.
+    pub user_id: UserId,
+    /// The `request.timestamp` of the `SkillDisabled` request.
+    pub timestamp: DateTime<Utc>,
+    /// The `request.requestId` of that request.
+    pub request_id: String,
+}
+
+impl Tombstone {
+    /// Whether this tombstone replaces `stored`, by the same rule as
+    /// [`UserSubscriptions::supersedes`]: newer by timestamp, ties broken by
+    /// request id.
+    pub fn supersedes(&self, stored: &UserSubscriptions) -> bool {
+        (self.timestamp, self.request_id.as_str()) > (stored.timestamp, stored.request_id.as_str())
+    }
+
+    /// Whether `state` is newer than this tombstone, and so applies.
+    pub fn is_superseded_by(&self, state: &UserSubscriptions) -> bool {
+        (state.timestamp, state.request_id.as_str()) > (self.timestamp, self.request_id.as_str())
+    }
+
+    /// Whether the tombstone may be removed at `now` ([`TOMBSTONE_TTL`] after its timestamp).
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.timestamp + TOMBSTONE_TTL < now
+    }
+}
+
+/// What [`SubscriptionStore::disable`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Disabled {
+    /// The user's subscriptions are gone and the tombstone is stored (or an
+    /// equal or newer one was already there).
+    Removed {
+        /// The state it removed; `None` when the store held no subscriptions
+        /// for that user.
+        previous: Option<UserSubscriptions>,
+    },
+    /// The store holds a state newer than the `SkillDisabled` request (a
+    /// genuine newer request for the same user id): nothing changed.
+    Stale {
+        /// The state the store keeps.
+        stored: UserSubscriptions,
+    },
+}
+
+/// How many subscribers [`SubscriptionTracker::subscriber_stream`](super::SubscriptionTracker::subscriber_stream)
+/// asks a store for at once.
+pub const DEFAULT_PAGE_SIZE: usize = 1_000;
+
+/// One page of an event's subscribers, from [`SubscriptionStore::subscribers_page`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubscriberPage {
+    /// Subscribers, sorted by user id, every one after the page's cursor.
+    pub subscribers: Vec<Subscriber>,
+    /// The cursor of the next page: the last user id this page read. `None`
+    /// when the store has no subscriber after this page.
+    ///
+    /// It may be set on a last page that happens to be full (the next page is
+    /// then empty), and it may be past the last subscriber listed, when a store
+    /// skipped an item it could not read.
+    pub next: Option<UserId>,
 }
 
 /// A user to send an event to, from [`SubscriptionStore::subscribers`].
@@ -94,12 +182,19 @@ impl Subscriber {
 /// # Contract
 ///
 /// - [`apply`](Self::apply) is atomic per user: it compares with
-///   [`UserSubscriptions::supersedes`] and replaces in one step, so that
+///   [`UserSubscriptions::supersedes`] (and, for a user with a [`Tombstone`],
+///   [`Tombstone::is_superseded_by`]) and replaces in one step, so that
 ///   concurrent calls for the same user never lose the newest state.
 /// - A state with no events is stored, not deleted (it guards against older
-///   requests arriving later) and is never among [`subscribers`](Self::subscribers).
-/// - Results are deterministic: [`subscribers`](Self::subscribers) is sorted by
-///   user id.
+///   requests arriving later) and is never among the subscribers.
+/// - [`disable`](Self::disable) removes the user's state and keeps a
+///   tombstone in its place; [`purge_tombstones`](Self::purge_tombstones)
+///   removes tombstones older than a cutoff.
+/// - Pages are in user id order: [`subscribers_page`](Self::subscribers_page)
+///   returns the subscribers whose id is greater than the cursor, at most
+///   `limit` of them (a limit of 0 counts as 1), read by key (SQLite's index,
+///   DynamoDB's sort key), never by position. A user added or removed while a
+///   caller pages appears at most once; no user appears twice.
 ///
 /// # Implementing a store
 ///
@@ -108,18 +203,22 @@ impl Subscriber {
 ///
 /// ```
 /// use std::collections::BTreeMap;
+/// use std::ops::Bound;
 /// use std::sync::Mutex;
 ///
+/// use chrono::{DateTime, Utc};
 /// use proactive_core::UserId;
 /// use proactive_core::subscription::{
-///     Applied, StoreError, SubscribedEvent, Subscriber, SubscriptionStore, UserSubscriptions,
+///     Applied, Disabled, StoreError, SubscribedEvent, Subscriber, SubscriberPage, SubscriptionStore, Tombstone,
+///     UserSubscriptions,
 /// };
 ///
+/// /// Each user's state, or the tombstone of a user who disabled the skill.
 /// #[derive(Default)]
-/// struct MapStore(Mutex<BTreeMap<UserId, UserSubscriptions>>);
+/// struct MapStore(Mutex<BTreeMap<UserId, Result<UserSubscriptions, Tombstone>>>);
 ///
 /// impl MapStore {
-///     fn users(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<UserId, UserSubscriptions>>, StoreError> {
+///     fn users(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<UserId, Result<UserSubscriptions, Tombstone>>>, StoreError> {
 ///         self.0.lock().map_err(|_| StoreError::new("the store's lock is poisoned"))
 ///     }
 /// }
@@ -129,26 +228,57 @@ impl Subscriber {
 ///         // One lock for the comparison and the write: atomic per user.
 ///         let mut users = self.users()?;
 ///         match users.get(&state.user_id) {
-///             Some(stored) if !state.supersedes(stored) => Ok(Applied::Stale { stored: stored.clone() }),
-///             _ => Ok(Applied::Stored { previous: users.insert(state.user_id.clone(), state) }),
+///             Some(Ok(stored)) if !state.supersedes(stored) => Ok(Applied::Stale { stored: stored.clone() }),
+///             Some(Err(tombstone)) if !tombstone.is_superseded_by(&state) => {
+///                 Ok(Applied::Disabled { tombstone: tombstone.clone() })
+///             }
+///             _ => {
+///                 let previous = users.insert(state.user_id.clone(), Ok(state));
+///                 Ok(Applied::Stored { previous: previous.and_then(Result::ok) })
+///             }
 ///         }
 ///     }
 ///
 ///     async fn get(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
-///         Ok(self.users()?.get(user_id).cloned())
+///         Ok(self.users()?.get(user_id).cloned().and_then(Result::ok))
 ///     }
 ///
-///     async fn subscribers(&self, event: &SubscribedEvent) -> Result<Vec<Subscriber>, StoreError> {
-///         // A BTreeMap iterates in key order: sorted by user id, as the contract asks.
+///     async fn subscribers_page(
+///         &self,
+///         event: &SubscribedEvent,
+///         after: Option<&UserId>,
+///         limit: usize,
+///     ) -> Result<SubscriberPage, StoreError> {
+///         // A BTreeMap iterates in key order, and `range` starts after the cursor.
 ///         let users = self.users()?;
-///         let subscribed = users.values().filter(|state| state.events.contains(event));
-///         Ok(subscribed
+///         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+///         let subscribers: Vec<Subscriber> = users
+///             .range::<UserId, _>((start, Bound::Unbounded))
+///             .filter_map(|(_, state)| state.as_ref().ok().filter(|state| state.events.contains(event)))
+///             .take(limit.max(1))
 ///             .map(|state| Subscriber { user_id: state.user_id.clone(), api_endpoint: state.api_endpoint.clone() })
-///             .collect())
+///             .collect();
+///         let next = (subscribers.len() == limit.max(1)).then(|| subscribers.last().map(|s| s.user_id.clone())).flatten();
+///         Ok(SubscriberPage { subscribers, next })
 ///     }
 ///
-///     async fn delete(&self, user_id: &UserId) -> Result<Option<UserSubscriptions>, StoreError> {
-///         Ok(self.users()?.remove(user_id))
+///     async fn disable(&self, tombstone: Tombstone) -> Result<Disabled, StoreError> {
+///         let mut users = self.users()?;
+///         match users.get(&tombstone.user_id) {
+///             Some(Ok(stored)) if !tombstone.supersedes(stored) => Ok(Disabled::Stale { stored: stored.clone() }),
+///             Some(Err(newer)) if newer.timestamp >= tombstone.timestamp => Ok(Disabled::Removed { previous: None }),
+///             _ => {
+///                 let previous = users.insert(tombstone.user_id.clone(), Err(tombstone));
+///                 Ok(Disabled::Removed { previous: previous.and_then(Result::ok) })
+///             }
+///         }
+///     }
+///
+///     async fn purge_tombstones(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
+///         let mut users = self.users()?;
+///         let before = users.len();
+///         users.retain(|_, state| !matches!(state, Err(tombstone) if tombstone.timestamp < older_than));
+///         Ok((before - users.len()) as u64)
 ///     }
 /// }
 ///
@@ -165,29 +295,40 @@ impl Subscriber {
 /// // An older request that arrives late changes nothing.
 /// assert!(matches!(store.apply(state("2026-03-01T07:00:00Z", "a")).await?, Applied::Stale { .. }));
 /// let weather = SubscribedEvent::new("AMAZON.WeatherAlert.Activated");
-/// assert_eq!(store.subscribers(&weather).await?.len(), 1);
+/// assert_eq!(store.subscribers_page(&weather, None, 10).await?.subscribers.len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait SubscriptionStore: Send + Sync {
-    /// Stores `state` if it supersedes what is stored for its user, and says
-    /// which happened.
+    /// Stores `state` if it supersedes what is stored for its user (a state,
+    /// or a [`Tombstone`]), and says which happened.
     fn apply(&self, state: UserSubscriptions) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
-    /// The stored state of one user, if any.
+    /// The stored state of one user, if any (`None` for a user who disabled the skill).
     fn get(&self, user_id: &UserId) -> impl Future<Output = Result<Option<UserSubscriptions>, StoreError>> + Send;
 
-    /// Every user subscribed to `event`, sorted by user id.
-    fn subscribers(&self, event: &SubscribedEvent) -> impl Future<Output = Result<Vec<Subscriber>, StoreError>> + Send;
+    /// One page of the users subscribed to `event`: those whose id is greater
+    /// than `after` (from the start when `None`), sorted by user id, at most
+    /// `limit` (at least 1). Continue with the page's
+    /// [`next`](SubscriberPage::next) until it is `None`.
+    fn subscribers_page(
+        &self,
+        event: &SubscribedEvent,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<SubscriberPage, StoreError>> + Send;
 
-    /// Forgets `user_id` entirely: its state and every subscription. Returns the
-    /// state it removed, `None` when the store held nothing for that user.
-    ///
-    /// For the skill lifecycle: a user who disables the skill gets a new user id
-    /// if they enable it again, so the old id will never be used again and
-    /// nothing needs to be kept to order later requests against.
-    fn delete(&self, user_id: &UserId) -> impl Future<Output = Result<Option<UserSubscriptions>, StoreError>> + Send;
+    /// The user disabled the skill: removes their state and every
+    /// subscription, and keeps `tombstone` so that an older request arriving
+    /// later changes nothing. A stored state newer than the tombstone stays
+    /// ([`Disabled::Stale`]); a stored tombstone that is as new or newer stays.
+    fn disable(&self, tombstone: Tombstone) -> impl Future<Output = Result<Disabled, StoreError>> + Send;
+
+    /// Removes the tombstones dated before `older_than` (normally now minus
+    /// [`TOMBSTONE_TTL`]) and says how many. A store whose database expires
+    /// items by itself (DynamoDB's time to live) may remove none here.
+    fn purge_tombstones(&self, older_than: DateTime<Utc>) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// A store could not read or write.
@@ -198,6 +339,7 @@ pub trait SubscriptionStore: Send + Sync {
 #[error("{message}")]
 pub struct StoreError {
     message: String,
+    refused: bool,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -205,7 +347,20 @@ pub struct StoreError {
 impl StoreError {
     /// An error with a message and no underlying cause; for store implementations.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), source: None }
+        Self { message: message.into(), refused: false, source: None }
+    }
+
+    /// The request itself is beyond what the store can hold (too many event
+    /// names, a name too long): asking again will not help. The tracker
+    /// reports it as a refused request (answer HTTP 400), not a store failure.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self { message: message.into(), refused: true, source: None }
+    }
+
+    /// Whether the request was refused ([`refused`](Self::refused)), rather
+    /// than the store failing.
+    pub fn is_refused(&self) -> bool {
+        self.refused
     }
 
     /// An error caused by `source`; for store implementations.
@@ -213,7 +368,7 @@ impl StoreError {
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Self {
-        Self { message: message.into(), source: Some(source.into()) }
+        Self { message: message.into(), refused: false, source: Some(source.into()) }
     }
 
     /// What the store was doing when it failed.

@@ -3,11 +3,15 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::stream::{self, Stream, StreamExt};
 
 use super::event::SubscribedEvent;
 use super::request::SubscriptionChangedRequest;
 use super::skill_event::{LifecycleEvent, SkillEvent};
-use super::store::{Applied, StoreError, Subscriber, SubscriptionStore, UserSubscriptions};
+use super::store::{
+    Applied, DEFAULT_PAGE_SIZE, Disabled, StoreError, Subscriber, SubscriberPage, SubscriptionStore, TOMBSTONE_TTL,
+    Tombstone, UserSubscriptions,
+};
 use crate::{Region, UserId};
 
 /// Keeps every user's newest subscriptions in a [`SubscriptionStore`].
@@ -20,7 +24,7 @@ use crate::{Region, UserId};
 /// ```
 /// use proactive_core::Region;
 /// use proactive_core::schemas::EventName;
-/// use proactive_core::subscription::{MemoryStore, Outcome, SubscriptionChangedRequest, SubscriptionTracker};
+/// use proactive_core::subscription::{MemoryStore, SubscriptionChangedRequest, SubscriptionTracker, Tracked};
 ///
 /// // The body Alexa POSTs to the skill's events endpoint.
 /// let body = br#"{
@@ -41,13 +45,14 @@ use crate::{Region, UserId};
 /// let tracker = SubscriptionTracker::new(MemoryStore::new());
 /// let request = SubscriptionChangedRequest::from_json(body)?;
 /// match tracker.apply(&request).await? {
-///     Outcome::Updated(change) => assert_eq!(change.added().len(), 1),
-///     Outcome::Stale(_) => unreachable!("the first request for this user is the newest"),
+///     Tracked::Updated(change) => assert_eq!(change.added().len(), 1),
+///     other => unreachable!("the first request for this user is the newest, not {other:?}"),
 /// }
 /// // The same request again (Alexa retries) changes nothing.
-/// assert!(matches!(tracker.apply(&request).await?, Outcome::Stale(_)));
+/// assert!(matches!(tracker.apply(&request).await?, Tracked::Stale(_)));
 ///
-/// let subscribers = tracker.subscribers(EventName::WeatherAlertActivated).await?;
+/// // A small audience, all at once; a large one goes through `subscriber_stream`.
+/// let subscribers = tracker.all_subscribers(EventName::WeatherAlertActivated).await?;
 /// assert_eq!(subscribers[0].user_id.as_str(), "amzn1.ask.account.AGF7EXAMPLEUSERID");
 /// assert_eq!(subscribers[0].region(), Some(Region::Europe));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -93,7 +98,8 @@ pub enum TrackerError {
         /// The allowance, in seconds.
         max_future_secs: i64,
     },
-    /// The store failed. Answer HTTP 500, so that Alexa retries.
+    /// The store failed (answer HTTP 500, so that Alexa retries), or refused
+    /// the request as beyond its limits ([`StoreError::is_refused`]: answer 400).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -101,7 +107,10 @@ pub enum TrackerError {
 impl TrackerError {
     /// Whether the request itself is at fault (answer 400), rather than the store (500).
     pub fn is_refused(&self) -> bool {
-        matches!(self, Self::FromTheFuture { .. })
+        match self {
+            Self::FromTheFuture { .. } => true,
+            Self::Store(error) => error.is_refused(),
+        }
     }
 }
 
@@ -138,23 +147,53 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
     /// Applies a request: stores it if it is the newest for its user, and says
     /// what changed, or that it was stale. A request from too far in the
     /// future changes nothing and is an error.
-    pub async fn apply(&self, request: &SubscriptionChangedRequest) -> Result<Outcome, TrackerError> {
+    pub async fn apply(&self, request: &SubscriptionChangedRequest) -> Result<Tracked, TrackerError> {
         self.ensure_not_future(request.user_id(), request.timestamp())?;
         Ok(self.store_state(request.to_user_subscriptions()).await?)
     }
 
-    async fn store_state(&self, state: UserSubscriptions) -> Result<Outcome, StoreError> {
+    async fn store_state(&self, state: UserSubscriptions) -> Result<Tracked, StoreError> {
         match self.store.apply(state.clone()).await? {
-            Applied::Stored { previous } => Ok(Outcome::Updated(Change::new(state, previous))),
+            Applied::Stored { previous } => Ok(Tracked::Updated(Change::new(state, previous))),
             Applied::Stale { stored } => {
-                Ok(Outcome::Stale(Stale { user_id: state.user_id, timestamp: state.timestamp, stored }))
+                Ok(Tracked::Stale(Stale { user_id: state.user_id, timestamp: state.timestamp, stored }))
             }
+            Applied::Disabled { tombstone } => Ok(Tracked::Disabled(tombstone)),
         }
+    }
+
+    /// Removes a user who disabled the skill and keeps a tombstone, then
+    /// removes the tombstones older than [`TOMBSTONE_TTL`].
+    async fn disable(&self, event: &LifecycleEvent) -> Result<Handled, StoreError> {
+        let tombstone = Tombstone {
+            user_id: event.user_id().clone(),
+            timestamp: event.timestamp(),
+            request_id: event.request_id().to_owned(),
+        };
+        let handled = match self.store.disable(tombstone).await? {
+            Disabled::Removed { previous } => Handled::UserRemoved { user_id: event.user_id().clone(), previous },
+            Disabled::Stale { stored } => Handled::Subscriptions(Tracked::Stale(Stale {
+                user_id: event.user_id().clone(),
+                timestamp: event.timestamp(),
+                stored,
+            })),
+        };
+        self.purge_tombstones().await?;
+        Ok(handled)
+    }
+
+    /// Removes the tombstones of users who disabled the skill more than
+    /// [`TOMBSTONE_TTL`] ago, and says how many. [`handle`](Self::handle) calls
+    /// it after each `SkillDisabled`; call it yourself on a schedule if you like.
+    pub async fn purge_tombstones(&self) -> Result<u64, StoreError> {
+        self.store.purge_tombstones(Utc::now() - TOMBSTONE_TTL).await
     }
 
     /// Applies any skill event:
     /// - `ProactiveSubscriptionChanged`: as [`apply`](Self::apply);
-    /// - `SkillDisabled`: forgets the user (the id is never used again);
+    /// - `SkillDisabled`: forgets the user (the id is never used again) and
+    ///   keeps a [`Tombstone`] for [`TOMBSTONE_TTL`], so that a subscription
+    ///   change made before it but arriving after it changes nothing;
     /// - `SkillPermissionChanged` / `SkillPermissionAccepted` without the
     ///   notifications permission: the user is subscribed to nothing, as of the
     ///   event's timestamp (a later subscription change applies again);
@@ -167,10 +206,7 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
             SkillEvent::ProactiveSubscriptionChanged(request) => {
                 Ok(Handled::Subscriptions(self.store_state(request.to_user_subscriptions()).await?))
             }
-            SkillEvent::SkillDisabled(event) => {
-                let previous = self.store.delete(event.user_id()).await?;
-                Ok(Handled::UserRemoved { user_id: event.user_id().clone(), previous })
-            }
+            SkillEvent::SkillDisabled(event) => Ok(self.disable(event).await?),
             SkillEvent::SkillPermissionAccepted(permission) | SkillEvent::SkillPermissionChanged(permission)
                 if !permission.grants_notifications() =>
             {
@@ -181,11 +217,78 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
         }
     }
 
-    /// Every user subscribed to `event`, sorted by user id: the audience of a
-    /// Unicast fan-out. Accepts an [`EventName`](crate::schemas::EventName), a
-    /// [`SubscribedEvent`], or use [`SubscribedEvent::of`] for a payload type.
-    pub async fn subscribers(&self, event: impl Into<SubscribedEvent>) -> Result<Vec<Subscriber>, StoreError> {
-        self.store.subscribers(&event.into()).await
+    /// Every user subscribed to `event`, sorted by user id, read a page at a
+    /// time ([`DEFAULT_PAGE_SIZE`] users): the audience of a Unicast fan-out,
+    /// with memory for one page whatever the audience's size. Accepts an
+    /// [`EventName`](crate::schemas::EventName), a [`SubscribedEvent`], or use
+    /// [`SubscribedEvent::of`] for a payload type.
+    ///
+    /// A store error ends the stream after it is yielded.
+    ///
+    /// ```
+    /// use futures_util::TryStreamExt;
+    /// use proactive_core::schemas::EventName;
+    /// use proactive_core::subscription::{MemoryStore, SubscriptionTracker};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let tracker = SubscriptionTracker::new(MemoryStore::new());
+    /// let mut subscribers = std::pin::pin!(tracker.subscriber_stream(EventName::WeatherAlertActivated));
+    /// while let Some(subscriber) = subscribers.try_next().await? {
+    ///     println!("send to {} in {:?}", subscriber.user_id, subscriber.region());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscriber_stream(
+        &self,
+        event: impl Into<SubscribedEvent>,
+    ) -> impl Stream<Item = Result<Subscriber, StoreError>> + Send + '_ {
+        self.subscriber_pages(event, None, DEFAULT_PAGE_SIZE).flat_map(|page| {
+            stream::iter(match page {
+                Ok(page) => page.subscribers.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(error) => vec![Err(error)],
+            })
+        })
+    }
+
+    /// The subscribers of `event` a page at a time: those after `after` (from
+    /// the start when `None`), `page_size` users a page. Each page's
+    /// [`next`](SubscriberPage::next) is a cursor to resume from after a crash.
+    /// A store error ends the stream after it is yielded.
+    pub fn subscriber_pages(
+        &self,
+        event: impl Into<SubscribedEvent>,
+        after: Option<UserId>,
+        page_size: usize,
+    ) -> impl Stream<Item = Result<SubscriberPage, StoreError>> + Send + '_ {
+        let event = event.into();
+        // The state: the cursor, or `None` once the last page was read.
+        stream::unfold(Some(after), move |cursor| {
+            let event = event.clone();
+            async move {
+                let after = cursor?;
+                match self.store.subscribers_page(&event, after.as_ref(), page_size).await {
+                    Ok(page) => {
+                        let next = page.next.clone().map(Some);
+                        Some((Ok(page), next))
+                    }
+                    Err(error) => Some((Err(error), None)),
+                }
+            }
+        })
+    }
+
+    /// Every user subscribed to `event`, sorted by user id, **all held in
+    /// memory at once**: for tests and small audiences. A fan-out to a large
+    /// audience uses [`subscriber_stream`](Self::subscriber_stream).
+    pub async fn all_subscribers(&self, event: impl Into<SubscribedEvent>) -> Result<Vec<Subscriber>, StoreError> {
+        let mut pages = std::pin::pin!(self.subscriber_pages(event, None, DEFAULT_PAGE_SIZE));
+        let mut all = Vec::new();
+        while let Some(page) = pages.next().await {
+            all.extend(page?.subscribers);
+        }
+        Ok(all)
     }
 
     /// Drops the subscription Amazon just said does not exist (opt-in): when
@@ -256,8 +359,9 @@ fn nothing_as_of(event: &LifecycleEvent) -> UserSubscriptions {
 pub enum Handled {
     /// The user's subscriptions were set (a subscription change, or a
     /// permission withdrawn), or the event was stale.
-    Subscriptions(Outcome),
-    /// The user disabled the skill and was forgotten.
+    Subscriptions(Tracked),
+    /// The user disabled the skill and was forgotten; a tombstone is kept for
+    /// [`TOMBSTONE_TTL`].
     UserRemoved {
         /// The user.
         user_id: UserId,
@@ -269,32 +373,41 @@ pub enum Handled {
     NoChange,
 }
 
-/// What applying a request did.
+/// What the tracker did with a subscription request.
+///
+/// (The client's [`Outcome`](crate::client::Outcome) is what Amazon did with
+/// an event; this is what the store did with a request.)
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Tracked {
     /// The request was the newest for its user: the store holds it now.
     Updated(Change),
     /// The store already held a newer state for the user (the request arrived
     /// out of order, or twice): nothing changed.
     Stale(Stale),
+    /// The user disabled the skill after the request was made: nothing
+    /// changed, and the user stays removed.
+    Disabled(Tombstone),
 }
 
-impl Outcome {
+impl Tracked {
     /// The user the request was about.
     pub fn user_id(&self) -> &UserId {
         match self {
             Self::Updated(change) => change.user_id(),
             Self::Stale(stale) => stale.user_id(),
+            Self::Disabled(tombstone) => &tombstone.user_id,
         }
     }
 
     /// The region to send the user's events to, from the newest state: the
     /// request's for [`Updated`](Self::Updated), the stored one's for
-    /// [`Stale`](Self::Stale). `None` when the endpoint is not one of Amazon's hosts.
+    /// [`Stale`](Self::Stale). `None` for [`Disabled`](Self::Disabled), and
+    /// when the endpoint is not one of Amazon's hosts.
     pub fn region(&self) -> Option<Region> {
         match self {
             Self::Updated(change) => change.region(),
             Self::Stale(stale) => stale.stored().region(),
+            Self::Disabled(_) => None,
         }
     }
 }
