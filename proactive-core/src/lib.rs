@@ -86,6 +86,7 @@ mod audience;
 pub mod client;
 mod envelope;
 mod event;
+pub mod fanout;
 mod ids;
 pub mod json;
 mod json_kind;

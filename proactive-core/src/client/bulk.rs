@@ -13,7 +13,7 @@ use super::Client;
 use super::error::SendError;
 use super::prepared::PreparedEnvelope;
 use super::send::Accepted;
-use crate::{Envelope, ReferenceId};
+use crate::{Envelope, ReferenceId, Region};
 
 /// What happened to one envelope of a bulk send.
 #[derive(Debug)]
@@ -149,6 +149,31 @@ impl Client {
         self.bulk(prepared, concurrency, |client, prepared| async move {
             let prepared = prepared.borrow();
             (prepared.reference_id().clone(), client.send_prepared(prepared).await)
+        })
+    }
+
+    /// [`send_prepared_stream`](Self::send_prepared_stream) for envelopes
+    /// that each go to their own region: a fan-out, where each user's events
+    /// go to the region of their `apiEndpoint`
+    /// ([`Addressed::region`](crate::fanout::Addressed::region)). An item with
+    /// no region goes to this client's. The clients of the three regions share
+    /// this one's token and connections; with a base URL configured, every
+    /// event goes to the base URL.
+    pub fn send_routed_stream<'a, S>(&self, routed: S, concurrency: usize) -> BulkSend<'a>
+    where
+        S: Stream<Item = (Option<Region>, PreparedEnvelope)> + Send + 'a,
+    {
+        let regional: [Client; 3] = Region::ALL.map(|region| self.with_region(region));
+        let own = self.clone();
+        let routes = routed.map(move |(region, prepared)| {
+            let client = match region {
+                Some(region) => regional[Region::ALL.iter().position(|r| *r == region).unwrap_or(0)].clone(),
+                None => own.clone(),
+            };
+            (client, prepared)
+        });
+        self.bulk(routes, concurrency, |_, (client, prepared)| async move {
+            (prepared.reference_id().clone(), client.send_prepared(&prepared).await)
         })
     }
 

@@ -130,6 +130,18 @@ impl PreparedEnvelope {
         })
     }
 
+    /// A body already made from a validated envelope (a fan-out template with
+    /// its user and referenceId put in).
+    pub(crate) fn assembled(
+        reference_id: ReferenceId,
+        event: EventName,
+        expiry_time: DateTime<Utc>,
+        body: Bytes,
+        warnings: Vec<Problem>,
+    ) -> Self {
+        Self { reference_id, event, expiry_time, body, warnings }
+    }
+
     /// The envelope's `referenceId`.
     pub fn reference_id(&self) -> &ReferenceId {
         &self.reference_id
