@@ -24,6 +24,7 @@ mod client_args;
 mod color;
 mod alexa;
 mod doctor;
+mod fanout;
 mod files;
 mod hints;
 mod input;
@@ -114,6 +115,23 @@ enum Command {
     /// and exits 130 (143 for SIGTERM).
     #[command(after_help = EXIT_CODES)]
     Send(send::SendArgs),
+    /// Send one template to every subscriber of its event in a SQLite subscription store.
+    ///
+    /// Each subscriber gets their own Unicast copy of TEMPLATE, sent to the region of their
+    /// apiEndpoint, with a referenceId made from --event-key and their user id: the same on every
+    /// run, so a run resumed with --journal, or repeated, sends nobody a second notification
+    /// (Amazon answers 409, reported as already delivered). Subscribers are read a page at a time;
+    /// memory stays flat however many there are. Outcomes, --failed, --journal, --restamp,
+    /// --sandbox and the summary are those of `send`. An event nobody subscribes to is said so,
+    /// and exits 0.
+    #[command(
+        after_help = EXIT_CODES,
+        mut_arg("paths", |arg| arg
+            .value_name("TEMPLATE")
+            .num_args(1)
+            .help("The envelope every subscriber gets (its audience and referenceId are replaced)"))
+    )]
+    Fanout(fanout::FanoutArgs),
     /// Put envelopes on an SQS queue, or run the worker that sends them (built with the `aws` feature).
     #[cfg(feature = "aws")]
     #[command(subcommand)]
@@ -185,6 +203,7 @@ fn main() -> ExitCode {
         Command::Validate { format, quiet, paths } => validate::validate(format, quiet, &paths),
         Command::Preview { locale, path } => validate::preview(locale.as_deref(), &path),
         Command::Send(args) => send::run(args),
+        Command::Fanout(args) => fanout::run(args),
         #[cfg(feature = "aws")]
         Command::Queue(command) => queue::run(command),
         Command::Doctor(args) => doctor::run(args),

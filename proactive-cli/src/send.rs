@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use proactive_core::Envelope;
 use proactive_core::client::{BulkOutcome, BulkSend, Client, Outcome, PreparedEnvelope};
+use proactive_core::{Envelope, Region};
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig};
 use tokio::sync::mpsc;
 
@@ -28,7 +28,8 @@ use crate::{Format, USAGE};
 
 mod report;
 
-use report::{Event, Reporter};
+pub(crate) use report::Event;
+use report::Reporter;
 
 /// Every option of `proactive send`.
 #[derive(clap::Args)]
@@ -70,6 +71,25 @@ pub(crate) struct SendArgs {
     quiet: bool,
 }
 
+impl SendArgs {
+    /// The input paths as given.
+    pub(crate) fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
+    /// Whether `--restamp` was given.
+    pub(crate) fn restamp(&self) -> bool {
+        self.restamp
+    }
+
+    /// The files this run writes, with their flags.
+    pub(crate) fn outputs(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [("--failed", &self.failed), ("--journal", &self.journal)]
+            .into_iter()
+            .filter_map(|(flag, path)| path.as_deref().map(|path| (flag, path)))
+    }
+}
+
 /// Parsed events waiting for a free slot, at most (besides those in flight).
 const QUEUED: usize = 256;
 /// How long in-flight events may take to finish after Ctrl-C.
@@ -96,6 +116,19 @@ pub(crate) fn run(args: SendArgs) -> u8 {
             }
         }
     }
+    run_source(&args, Source::Inputs(inputs), input_bytes(&args.paths))
+}
+
+/// Where the events to send come from.
+pub(crate) enum Source {
+    /// Files of stored envelopes.
+    Inputs(Vec<Input>),
+    /// A fan-out of a template to the subscribers in a store.
+    Fanout(crate::fanout::Reader),
+}
+
+/// Sends the events of `source` with the outputs `args` asks for; the exit code.
+pub(crate) fn run_source(args: &SendArgs, source: Source, input_bytes: Option<u64>) -> u8 {
     let (journal, settled) = match args.journal.as_deref().map(Journal::open).transpose() {
         Ok(Some((journal, settled))) => (Some(journal), settled),
         Ok(None) => (None, Settled::default()),
@@ -104,7 +137,7 @@ pub(crate) fn run(args: SendArgs) -> u8 {
             return USAGE;
         }
     };
-    let reporter = match Reporter::new(&args, journal, settled.resumed, input_bytes(&args.paths)) {
+    let reporter = match Reporter::new(args, journal, settled.resumed, input_bytes) {
         Ok(reporter) => reporter,
         Err(message) => {
             error!("{message}");
@@ -112,14 +145,14 @@ pub(crate) fn run(args: SendArgs) -> u8 {
         }
     };
     let Some(runtime) = crate::runtime(crate::Threads::One) else { return USAGE };
-    let code = runtime.block_on(send(&args, inputs, settled, reporter));
+    let code = runtime.block_on(send(args, source, settled, reporter));
     // In-flight requests cancelled by an interruption must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(100));
     code
 }
 
 /// `--failed` and `--journal` may be neither an input nor each other.
-fn check_paths(args: &SendArgs) -> Result<(), String> {
+pub(crate) fn check_paths(args: &SendArgs) -> Result<(), String> {
     let outputs = [("--failed", &args.failed), ("--journal", &args.journal)];
     for (flag, output) in outputs {
         let Some(output) = output else { continue };
@@ -144,9 +177,11 @@ fn input_bytes(paths: &[String]) -> Option<u64> {
 }
 
 /// What the reader thread hands over besides the envelopes to send.
-enum Read {
+pub(crate) enum Read {
     /// An event that is not sent: invalid, or settled by an earlier run.
     NotSent(Box<Item>),
+    /// A fan-out's event settled by an earlier run: its source and referenceId.
+    Skipped(String, String),
     /// A file that held no events.
     Empty(String),
     /// An input that could not be read to its end.
@@ -156,7 +191,7 @@ enum Read {
 /// The events handed to the bulk send and not yet back, by their index there.
 type Pending = Arc<Mutex<HashMap<usize, Event>>>;
 
-async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporter: Reporter) -> u8 {
+async fn send(args: &SendArgs, source: Source, settled: Settled, mut reporter: Reporter) -> u8 {
     let started = Instant::now();
     // The embedded sandbox lives as long as this function.
     let sandbox = match start_sandbox(args).await {
@@ -172,13 +207,13 @@ async fn send(args: &SendArgs, inputs: Vec<Input>, settled: Settled, mut reporte
     };
     let stop = Arc::new(AtomicBool::new(false));
     let pending: Pending = Arc::default();
-    let (mut envelopes_rx, mut others_rx, reader) = spawn_reader(inputs, settled, args.restamp, &stop, &pending);
+    let (mut envelopes_rx, mut others_rx, reader) = spawn_reader(source, settled, args.restamp, &stop, &pending);
     let taking = Arc::clone(&stop);
     let envelopes = futures_util::stream::poll_fn(move |cx| {
         // After Ctrl-C no new event is taken; those in flight finish.
         if taking.load(Ordering::Acquire) { std::task::Poll::Ready(None) } else { envelopes_rx.poll_recv(cx) }
     });
-    let mut outcomes = client.send_prepared_stream(envelopes, usize::from(args.concurrency));
+    let mut outcomes = client.send_routed_stream(envelopes, usize::from(args.concurrency));
     let mut signals = Signals::new();
     let bad_input = drive(&mut outcomes, &mut others_rx, &pending, &stop, &mut signals, &mut reporter).await;
     // Stop the reader (it may wait on a full queue) and close the bulk send.
@@ -209,20 +244,27 @@ async fn start_sandbox(args: &SendArgs) -> Result<Option<Sandbox>, u8> {
 /// Starts the reader thread (see [`read_inputs`]): the envelopes to send, what
 /// else it reads, and the thread.
 fn spawn_reader(
-    inputs: Vec<Input>,
+    source: Source,
     settled: Settled,
     restamp: bool,
     stop: &Arc<AtomicBool>,
     pending: &Pending,
-) -> (mpsc::Receiver<PreparedEnvelope>, mpsc::Receiver<Read>, std::thread::JoinHandle<()>) {
-    let (envelopes_tx, envelopes_rx) = mpsc::channel::<PreparedEnvelope>(QUEUED);
+) -> (mpsc::Receiver<Routed>, mpsc::Receiver<Read>, std::thread::JoinHandle<()>) {
+    let (envelopes_tx, envelopes_rx) = mpsc::channel::<Routed>(QUEUED);
     let (others_tx, others_rx) = mpsc::channel::<Read>(QUEUED);
     let (stop, pending) = (Arc::clone(stop), Arc::clone(pending));
-    let reader = std::thread::spawn(move || {
-        read_inputs(inputs, &settled, restamp, &envelopes_tx, &others_tx, &pending, &stop);
+    let reader = std::thread::spawn(move || match source {
+        Source::Inputs(inputs) => read_inputs(inputs, &settled, restamp, &envelopes_tx, &others_tx, &pending, &stop),
+        Source::Fanout(fanout) => {
+            let mut handoff = Handoff { index: 0, pending: &pending, envelopes: &envelopes_tx };
+            fanout.read(&settled, &mut handoff, &others_tx, &stop);
+        }
     });
     (envelopes_rx, others_rx, reader)
 }
+
+/// An event to send and the region to send it to (`None`: the client's own).
+type Routed = (Option<Region>, PreparedEnvelope);
 
 /// Hands outcomes and what the reader read to the reporter until both end, or
 /// until the grace after Ctrl-C (none after a second one) runs out. Returns
@@ -291,6 +333,7 @@ fn report_ready(outcome: BulkOutcome, outcomes: &mut BulkSend<'_>, pending: &Pen
 fn not_sent(reporter: &mut Reporter, read: Read) -> bool {
     match read {
         Read::NotSent(item) => reporter.not_sent(*item),
+        Read::Skipped(source, reference_id) => reporter.skipped(&source, &reference_id),
         Read::Empty(file) => {
             reporter.flush();
             error!("`{file}` holds no events");
@@ -333,7 +376,7 @@ fn read_inputs(
     inputs: Vec<Input>,
     settled: &Settled,
     restamp: bool,
-    envelopes: &mpsc::Sender<PreparedEnvelope>,
+    envelopes: &mpsc::Sender<Routed>,
     others: &mpsc::Sender<Read>,
     pending: &Pending,
     stop: &AtomicBool,
@@ -380,21 +423,31 @@ fn read_inputs(
 }
 
 /// Where the reader hands events to the bulk send.
-struct Handoff<'a> {
+pub(crate) struct Handoff<'a> {
     /// The next event's index in the bulk send.
     index: usize,
     pending: &'a Pending,
-    envelopes: &'a mpsc::Sender<PreparedEnvelope>,
+    envelopes: &'a mpsc::Sender<Routed>,
 }
 
 impl Handoff<'_> {
     /// Hands `prepared` over, `event` kept until its outcome; false once the send is closed.
     fn send(&mut self, event: Event, prepared: PreparedEnvelope) -> bool {
+        self.send_to(event, None, prepared)
+    }
+
+    /// [`send`](Self::send) to `region`.
+    pub(crate) fn send_to(&mut self, event: Event, region: Option<Region>, prepared: PreparedEnvelope) -> bool {
         if let Ok(mut pending) = self.pending.lock() {
             pending.insert(self.index, event);
         }
         self.index += 1;
-        self.envelopes.blocking_send(prepared).is_ok()
+        self.envelopes.blocking_send((region, prepared)).is_ok()
+    }
+
+    /// The index the next event gets.
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 }
 

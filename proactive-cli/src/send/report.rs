@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use proactive_core::client::{Accepted, BulkSummary, Client, Outcome, SendError};
+use proactive_core::client::{Accepted, BulkSummary, Client, Outcome, PreparedEnvelope, SendError};
 use proactive_core::{Envelope, Locale};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -59,6 +59,17 @@ impl Event {
             text: Some(ready.text.clone()),
             preview,
         }
+    }
+
+    /// The event of one subscriber of a fan-out: `source` names the user, the
+    /// body is what `--failed` keeps; the first few keep a preview.
+    pub(crate) fn fanout(source: &str, prepared: &PreparedEnvelope, index: usize) -> Self {
+        let text = Bytes::copy_from_slice(prepared.body());
+        let preview = (index < PREVIEWS)
+            .then(|| std::str::from_utf8(&text).ok().and_then(|text| Envelope::from_json(text).ok()))
+            .flatten()
+            .map(|(envelope, _)| preview(&envelope));
+        Self { source: source.into(), reference_id: prepared.reference_id().as_str().into(), text: Some(text), preview }
     }
 
     /// The text as read.
@@ -222,24 +233,29 @@ impl Reporter {
         }
     }
 
+    /// An event settled by an earlier run, as the journal records: skipped.
+    pub(crate) fn skipped(&mut self, source: &str, reference_id: &str) {
+        self.skipped += 1;
+        self.write(&Line {
+            source,
+            outcome: "skipped",
+            reference_id: Some(reference_id),
+            status: None,
+            request_id: None,
+            attempts: 0,
+            message: Some("settled by an earlier run, as the journal records".to_owned()),
+            problems: Vec::new(),
+            kind: None,
+            hint: None,
+        });
+    }
+
     /// An event not sent: invalid, or settled by an earlier run.
     pub(crate) fn not_sent(&mut self, item: Item) {
         let source = item.location();
         let reference_id = item.parsed.envelope.as_ref().map(|e| e.reference_id.as_str());
         if item.is_valid() {
-            self.skipped += 1;
-            self.write(&Line {
-                source: &source,
-                outcome: "skipped",
-                reference_id,
-                status: None,
-                request_id: None,
-                attempts: 0,
-                message: Some("settled by an earlier run, as the journal records".to_owned()),
-                problems: Vec::new(),
-                kind: None,
-                hint: None,
-            });
+            self.skipped(&source, reference_id.unwrap_or(""));
             return;
         }
         self.summary.add(Outcome::Invalid, 0);
