@@ -23,6 +23,9 @@
 //!   each message carrying its region; [`stable_reference_id`] derives an
 //!   envelope's referenceId from an (event key, user) pair, so that an event
 //!   enqueued twice is delivered once.
+//! - [`enqueue_fanout`]: every subscriber of an event in the [`DynamoDbStore`]
+//!   onto the queue, a page at a time, with a checkpoint in the same table so
+//!   that an interrupted fan-out resumes after the last page it enqueued.
 //! - [`SqsHandler`]: the Lambda consumer (`lambda_runtime` + `aws_lambda_events`),
 //!   answering with partial batch failures.
 //! - [`Worker`]: the long-polling consumer, with bounded concurrency, visibility
@@ -39,6 +42,7 @@
 
 mod dead_letter;
 mod delivery;
+mod fanout;
 mod lambda;
 mod message;
 #[cfg(feature = "moto")]
@@ -55,6 +59,7 @@ pub use lambda_runtime;
 
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterSink, MemoryDeadLetters, SqsDeadLetters};
 pub use delivery::{Delivery, Disposition};
+pub use fanout::{Checkpoint, FanoutError, FanoutOptions, FanoutReport, enqueue_fanout};
 pub use lambda::SqsHandler;
 pub use message::{MAX_MESSAGE_BYTES, REGION_ATTRIBUTE, stable_reference_id};
 pub use producer::{EnqueueError, EnqueueReport, Refused, RefusedReason, SqsProducer};

@@ -84,6 +84,13 @@ pub enum RefusedReason {
         /// The limit.
         limit: usize,
     },
+    /// Its `expiryTime` is outside Amazon's window from now (5 minutes to 24
+    /// hours ahead): Amazon would refuse it. Re-stamp the template.
+    #[error("its expiryTime {expiry_time} is not between 5 minutes and 24 hours from now; Amazon would refuse it")]
+    Window {
+        /// The envelope's `expiryTime`.
+        expiry_time: chrono::DateTime<Utc>,
+    },
     /// SQS refused the entry.
     #[error("SQS refused the message: {code}: {message}")]
     Sqs {
@@ -165,8 +172,33 @@ impl SqsProducer {
         Ok(report)
     }
 
+    /// The largest message (and batch), in bytes.
+    pub(crate) fn max_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// `bodies` cut into batches of at most 10 messages within the size limit.
+    pub(crate) fn batches(&self, bodies: Vec<(usize, String, Region)>) -> Vec<Vec<(usize, String, Region)>> {
+        let mut batches = Vec::with_capacity(bodies.len().div_ceil(BATCH));
+        let mut batch: Vec<(usize, String, Region)> = Vec::with_capacity(BATCH);
+        let mut batch_bytes = 0;
+        for (index, body, region) in bodies {
+            let bytes = message::size(&body, region);
+            if batch.len() == BATCH || batch_bytes + bytes > self.max_message_bytes {
+                batches.push(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                batch_bytes = 0;
+            }
+            batch_bytes += bytes;
+            batch.push((index, body, region));
+        }
+        if !batch.is_empty() {
+            batches.push(batch);
+        }
+        batches
+    }
+
     /// Sends one batch; entries SQS failed on its side are sent again.
-    async fn send_batch(
+    pub(crate) async fn send_batch(
         &self,
         batch: Vec<(usize, String, Region)>,
         report: &mut EnqueueReport,

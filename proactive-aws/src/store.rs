@@ -169,6 +169,52 @@ impl DynamoDbStore {
         Ok(())
     }
 
+    /// Checks that the table exists and can be read, with a clear error when
+    /// it does not: for tools, before they start.
+    pub async fn check_table(&self) -> Result<(), StoreError> {
+        self.client.describe_table().table_name(&*self.table).send().await.map(|_| ()).map_err(|e| {
+            StoreError::with_source(format!("the DynamoDB table `{}` does not exist or cannot be read", self.table), e)
+        })
+    }
+
+    /// The item at (`pk`, `sk`), read consistently: for the fan-out's checkpoint.
+    pub(crate) async fn get_raw(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .key("sk", AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.error(&format!("read `{pk}`"), e))?;
+        Ok(output.item)
+    }
+
+    /// Writes the item (`pk`, `sk`) with `attributes`: for the fan-out's checkpoint.
+    pub(crate) async fn put_raw(
+        &self,
+        pk: &str,
+        sk: &str,
+        mut attributes: HashMap<String, AttributeValue>,
+    ) -> Result<(), StoreError> {
+        attributes.insert("pk".to_owned(), AttributeValue::S(pk.to_owned()));
+        attributes.insert("sk".to_owned(), AttributeValue::S(sk.to_owned()));
+        self.client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(attributes))
+            .send()
+            .await
+            .map_err(|e| self.error(&format!("write `{pk}`"), e))?;
+        Ok(())
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table

@@ -81,7 +81,7 @@ fn check_store_path(send: &SendArgs, store: &str) -> Result<(), String> {
 }
 
 /// The template, read, re-stamped with `--restamp`, and validated once.
-fn read_template(path: &str, event_key: &str, restamp: bool) -> Result<FanOut, u8> {
+pub(crate) fn read_template(path: &str, event_key: &str, restamp: bool) -> Result<FanOut, u8> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         error!("cannot read the template `{path}`: {error}");
         USAGE

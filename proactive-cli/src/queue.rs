@@ -9,6 +9,8 @@ use proactive_aws::{
 };
 use proactive_core::{Envelope, Region};
 
+mod fanout;
+
 use crate::client_args::ClientArgs;
 use crate::input::Input;
 use crate::{INVALID, OK, USAGE};
@@ -20,6 +22,9 @@ pub(crate) enum QueueCommand {
     Send(SendArgs),
     /// Run the worker: read the queue, send to Amazon, dead-letter refusals; stops on SIGTERM or Ctrl-C.
     Work(WorkArgs),
+    /// Put the envelope of every subscriber of a template's event (from the DynamoDB subscription
+    /// store) on the queue, a page at a time, with a checkpoint to resume from.
+    Fanout(fanout::FanoutArgs),
 }
 
 /// Where the queue is.
@@ -64,6 +69,7 @@ pub(crate) fn run(command: QueueCommand) -> u8 {
     match command {
         QueueCommand::Send(args) => runtime.block_on(send(args)),
         QueueCommand::Work(args) => runtime.block_on(work(args)),
+        QueueCommand::Fanout(args) => runtime.block_on(fanout::run(args)),
     }
 }
 
