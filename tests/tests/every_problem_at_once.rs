@@ -164,8 +164,11 @@ fn trash_slots() -> Vec<Vec<Defect>> {
     ]
 }
 
+/// A valid envelope, and its slots of defects.
+type Base = (fn() -> Value, Vec<Vec<Defect>>);
+
 /// Each base envelope with its slots of defects.
-fn bases() -> Vec<(fn() -> Value, Vec<Vec<Defect>>)> {
+fn bases() -> Vec<Base> {
     let with_envelope = |slots: Vec<Vec<Defect>>| envelope_slots().into_iter().chain(slots).collect::<Vec<_>>();
     vec![
         (media, with_envelope(media_slots())),
