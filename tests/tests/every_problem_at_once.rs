@@ -237,7 +237,13 @@ fn combination() -> impl Strategy<Value = (usize, Vec<(usize, Index)>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // A fixed seed: the same 256 combinations on every run.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(22),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// 2 to 4 defects, from more than 12 kinds.
     #[test]
