@@ -106,7 +106,7 @@ impl Reader<'_> {
     }
 
     /// The `locale` of one object, unless it is missing, invalid, or already
-    /// had an object in `out`.
+    /// had an object in `objects`.
     fn locale(&mut self, value: Option<&Value>, at: &str, objects: &[ReadObject]) -> Option<Locale> {
         match value {
             None => {
