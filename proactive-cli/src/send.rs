@@ -58,9 +58,11 @@ pub(crate) struct SendArgs {
     /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
     #[arg(long, default_value_t = 0.0, requires = "sandbox")]
     sandbox_fail_rate: f64,
-    /// Re-stamp every envelope before sending: timestamp = now, expiryTime = now +
-    /// its own window (clamped to 5 min..23 h). For envelopes written earlier,
-    /// which Amazon refuses once their expiry is less than 5 min or more than 24 h away.
+    /// Re-stamp every envelope: sets timestamp to now and expiryTime to now + the envelope's own
+    /// window, clamped to 6 min..23 h. For envelopes written earlier, which Amazon refuses once
+    /// their expiry is less than 5 min or more than 24 h away. An envelope whose own window
+    /// (expiryTime - timestamp) is under 5 min (0 s or negative too) or over 24 h breaks Amazon's
+    /// rule, and is refused as invalid, not re-stamped.
     #[arg(long)]
     restamp: bool,
     /// Output format: a line per event and a summary line, or the same as JSON objects (JSONL).

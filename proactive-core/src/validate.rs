@@ -1,13 +1,19 @@
 //! Validation of a typed envelope: every rule of the Decisions table that a typed
 //! value can still break. (What types rule out, such as a malformed reference id
 //! or locale or a duplicate locale, is checked where untyped JSON is read.)
+//!
+//! Each check is a function of the part it checks, so that the untyped reader
+//! runs the same checks on the parts it could read when the whole envelope
+//! could not be typed: a report never depends on which problem is fixed first.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
 use crate::report::{Report, Rule};
 use crate::schemas::{AttributeKey, LocalizedText, Violation, Visitor};
 use crate::schemas::{EventName, LOCALIZED_ATTRIBUTE_PREFIX};
-use crate::{Audience, Envelope, LocalizedAttributes, MAX_EXPIRY, MIN_EXPIRY, UserId};
+use crate::{Audience, Envelope, MAX_EXPIRY, MIN_EXPIRY, UserId};
 
 impl Envelope {
     /// Checks every rule and returns every problem, each with its JSON path.
@@ -36,9 +42,21 @@ impl Envelope {
     pub fn validate(&self) -> Report {
         let mut report = Report::new();
         check_expiry_window(self.timestamp, self.expiry_time, &mut report);
-        let references = self.check_payload(&mut report);
-        check_localized_attributes(self.event.name(), &self.localized_attributes, &references, &mut report);
-        self.check_audience(&mut report);
+        let (references, intended) = self.check_payload(&mut report);
+        let attributes = &self.localized_attributes;
+        check_localized_attributes(
+            self.event.name(),
+            attributes.iter().enumerate().map(|(index, (locale, keys))| LocaleKeys {
+                index,
+                locale: locale.as_str(),
+                first_valid: true,
+                keys,
+            }),
+            attributes.is_empty(),
+            &References { keys: &references, intended: &intended },
+            &mut report,
+        );
+        check_audience(&self.audience, &mut report);
         report
     }
 
@@ -52,29 +70,31 @@ impl Envelope {
         report
     }
 
-    /// Walks the payload; returns the attribute keys it references, sorted and distinct.
-    fn check_payload<'a>(&'a self, report: &mut Report) -> Vec<&'a AttributeKey> {
-        let mut walker = PayloadWalker { report, references: Vec::new() };
+    /// Walks the payload; returns the attribute keys it references, sorted and
+    /// distinct, and the keys its misspelled references meant.
+    fn check_payload<'a>(&'a self, report: &mut Report) -> (Vec<&'a AttributeKey>, Vec<AttributeKey>) {
+        let mut walker = PayloadWalker { report, references: Vec::new(), intended: Vec::new() };
         self.event.visit(&mut walker);
         let mut references = walker.references;
         references.sort_unstable();
         references.dedup();
-        references
+        (references, walker.intended)
     }
+}
 
-    fn check_audience(&self, report: &mut Report) {
-        if let Audience::Unicast(user) = &self.audience
-            && !user.as_str().starts_with(UserId::PREFIX)
-        {
-            report.warning(
-                Rule::UserId,
-                "relevantAudience.payload.user",
-                format!(
-                    "the user id does not start with `{}`; real ids come from `context.System.user.userId`",
-                    UserId::PREFIX
-                ),
-            );
-        }
+/// A Unicast's user id without Amazon's prefix is a warning.
+pub(crate) fn check_audience(audience: &Audience, report: &mut Report) {
+    if let Audience::Unicast(user) = audience
+        && !user.as_str().starts_with(UserId::PREFIX)
+    {
+        report.warning(
+            Rule::UserId,
+            "relevantAudience.payload.user",
+            format!(
+                "the user id does not start with `{}`; real ids come from `context.System.user.userId`",
+                UserId::PREFIX
+            ),
+        );
     }
 }
 
@@ -129,15 +149,41 @@ pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTim
     report.error(Rule::ExpiryWindow, "expiryTime", message);
 }
 
+/// What the payload references: the keys of its `localizedattribute:KEY`
+/// values, and the keys its misspelled references meant (reported already;
+/// such a key is not "never referenced", and need not be defined).
+pub(crate) struct References<'k> {
+    pub(crate) keys: &'k [&'k AttributeKey],
+    pub(crate) intended: &'k [AttributeKey],
+}
+
+/// One object of `localizedAttributes`, as its checks see it.
+pub(crate) struct LocaleKeys<'a> {
+    /// Its index in the array as written.
+    pub(crate) index: usize,
+    /// Its `locale`, as written (the untyped reader also checks the keys of an
+    /// object whose locale is invalid or repeated, reported already).
+    pub(crate) locale: &'a str,
+    /// Whether the locale is valid and the first of its name: only such a
+    /// locale is compared with the schema's documented locales.
+    pub(crate) first_valid: bool,
+    /// Its valid keys, with their text.
+    pub(crate) keys: &'a BTreeMap<AttributeKey, String>,
+}
+
 /// Every referenced key defined in every locale; unreferenced keys, empty text
-/// and locales the schema is not documented for are warnings.
-pub(crate) fn check_localized_attributes(
+/// and locales the schema is not documented for are warnings. `attributes` are
+/// the locale objects (the reader leaves out those it could not read);
+/// `empty` says whether the array had no object at all.
+pub(crate) fn check_localized_attributes<'a>(
     name: EventName,
-    attributes: &LocalizedAttributes,
-    references: &[&AttributeKey],
+    attributes: impl IntoIterator<Item = LocaleKeys<'a>>,
+    empty: bool,
+    references: &References<'_>,
     report: &mut Report,
 ) {
-    if attributes.is_empty() && !references.is_empty() {
+    let (intended, references) = (references.intended, references.keys);
+    if empty && !references.is_empty() {
         report.error(
             Rule::UndefinedAttribute,
             "localizedAttributes",
@@ -150,7 +196,7 @@ pub(crate) fn check_localized_attributes(
         return;
     }
     let supported = name.schema().locales;
-    for (index, (locale, keys)) in attributes.iter().enumerate() {
+    for LocaleKeys { index, locale, first_valid, keys } in attributes {
         // Built only for a problem: a valid envelope costs no formatting.
         let at = |rest: &str| format!("localizedAttributes[{index}].{rest}");
         for key in references {
@@ -173,6 +219,9 @@ pub(crate) fn check_localized_attributes(
         }
         for (key, text) in keys {
             if !references.contains(&key) {
+                if intended.contains(key) {
+                    continue;
+                }
                 report.warning(
                     Rule::UnreferencedAttribute,
                     at(key.as_str()),
@@ -188,7 +237,7 @@ pub(crate) fn check_localized_attributes(
                 );
             }
         }
-        if !supported.is_empty() && !supported.contains(&locale.as_str()) {
+        if first_valid && !supported.is_empty() && !supported.contains(&locale) {
             report.warning(
                 Rule::LocaleSupport,
                 at("locale"),
@@ -205,65 +254,87 @@ pub(crate) fn check_localized_attributes(
 struct PayloadWalker<'r, 'a> {
     report: &'r mut Report,
     references: Vec<&'a AttributeKey>,
+    intended: Vec<AttributeKey>,
 }
 
 impl<'a> Visitor<'a> for PayloadWalker<'_, 'a> {
     fn localized_text(&mut self, path: &'static str, value: &'a LocalizedText) {
         match value {
             LocalizedText::Attribute(key) => self.references.push(key),
-            LocalizedText::Literal(text) if let Some(intended) = crate::reference::intended(text) => {
-                self.report.error(
-                    Rule::MisspelledReference,
-                    format!("event.payload.{path}"),
-                    format!(
-                        "`{text}` looks like a misspelled reference, and Alexa would read it aloud as it is: \
-                         write `{intended}` (the prefix is `{LOCALIZED_ATTRIBUTE_PREFIX}`, lowercase, no spaces)"
-                    ),
-                );
+            LocalizedText::Literal(text) => {
+                if let Some(key) = check_literal(path, text, self.report) {
+                    self.intended.push(key);
+                }
             }
-            LocalizedText::Literal(text) if has_reference_prefix(text) => {
-                self.report.error(
-                    Rule::AttributeKey,
-                    format!("event.payload.{path}"),
-                    format!(
-                        "`{text}` is not a valid reference: write `{LOCALIZED_ATTRIBUTE_PREFIX}KEY` (lowercase prefix) \
-                         with a KEY of ASCII letters, digits, `_` or `-`"
-                    ),
-                );
-            }
-            LocalizedText::Literal(text) => self.empty_text(path, text),
         }
     }
 
     fn text(&mut self, path: &'static str, value: &'a str) {
-        if has_reference_prefix(value) {
-            self.report.error(
-                Rule::AttributeKey,
-                format!("event.payload.{path}"),
-                format!("Amazon does not localize `{path}`: write the text itself, not a `{LOCALIZED_ATTRIBUTE_PREFIX}` reference"),
-            );
-        }
-        self.empty_text(path, value);
+        check_text(path, value, self.report);
     }
 
     fn violation(&mut self, path: &'static str, violation: Violation) {
-        let rule = match violation {
-            Violation::BelowMinimum { .. } => Rule::NumericBounds,
-            _ => Rule::ArrayBounds,
-        };
-        self.report.error(rule, format!("event.payload.{path}"), violation.to_string());
+        check_violation(path, violation, self.report);
     }
 }
 
-impl PayloadWalker<'_, '_> {
-    fn empty_text(&mut self, path: &'static str, value: &str) {
-        if value.trim().is_empty() {
-            self.report.warning(
-                Rule::EmptyText,
-                format!("event.payload.{path}"),
-                "the text is empty; Alexa would speak nothing there".to_owned(),
-            );
-        }
+/// Checks the text of a field Amazon localizes at `path` (from the payload)
+/// that is not a valid reference; returns the key a misspelled reference meant.
+pub(crate) fn check_literal(path: &str, text: &str, report: &mut Report) -> Option<AttributeKey> {
+    if let Some(intended) = crate::reference::intended(text) {
+        report.error(
+            Rule::MisspelledReference,
+            format!("event.payload.{path}"),
+            format!(
+                "`{text}` looks like a misspelled reference, and Alexa would read it aloud as it is: \
+                 write `{intended}` (the prefix is `{LOCALIZED_ATTRIBUTE_PREFIX}`, lowercase, no spaces)"
+            ),
+        );
+        return intended.strip_prefix(LOCALIZED_ATTRIBUTE_PREFIX).and_then(|key| AttributeKey::new(key).ok());
+    }
+    if has_reference_prefix(text) {
+        report.error(
+            Rule::AttributeKey,
+            format!("event.payload.{path}"),
+            format!(
+                "`{text}` is not a valid reference: write `{LOCALIZED_ATTRIBUTE_PREFIX}KEY` (lowercase prefix) \
+                 with a KEY of ASCII letters, digits, `_` or `-`"
+            ),
+        );
+    } else {
+        empty_text(path, text, report);
+    }
+    None
+}
+
+/// Checks the text of a field Amazon does not localize, at `path` (from the payload).
+pub(crate) fn check_text(path: &str, value: &str, report: &mut Report) {
+    if has_reference_prefix(value) {
+        report.error(
+            Rule::AttributeKey,
+            format!("event.payload.{path}"),
+            format!("Amazon does not localize `{path}`: write the text itself, not a `{LOCALIZED_ATTRIBUTE_PREFIX}` reference"),
+        );
+    }
+    empty_text(path, value, report);
+}
+
+/// Reports a schema constraint the value at `path` (from the payload) breaks.
+pub(crate) fn check_violation(path: &str, violation: Violation, report: &mut Report) {
+    let rule = match violation {
+        Violation::BelowMinimum { .. } => Rule::NumericBounds,
+        _ => Rule::ArrayBounds,
+    };
+    report.error(rule, format!("event.payload.{path}"), violation.to_string());
+}
+
+fn empty_text(path: &str, value: &str, report: &mut Report) {
+    if value.trim().is_empty() {
+        report.warning(
+            Rule::EmptyText,
+            format!("event.payload.{path}"),
+            "the text is empty; Alexa would speak nothing there".to_owned(),
+        );
     }
 }
 

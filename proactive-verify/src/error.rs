@@ -22,6 +22,16 @@ pub enum VerifyError {
         /// `SignatureCertChainUrl` or `Signature-256`.
         header: &'static str,
     },
+    /// A signature header is present but is not visible ASCII text (see
+    /// [`SignatureHeaders::try_from_http`](crate::SignatureHeaders::try_from_http)).
+    #[error(
+        "the `{header}` header is not ASCII text: it holds bytes outside visible ASCII; \
+         Alexa sends a URL there (`SignatureCertChainUrl`) or base64 (`Signature-256`)"
+    )]
+    HeaderNotText {
+        /// `SignatureCertChainUrl` or `Signature-256`.
+        header: &'static str,
+    },
     /// Only the legacy SHA-1 `Signature` header was sent.
     #[error("only the legacy SHA-1 `Signature` header was sent; `Signature-256` is required")]
     LegacySignatureOnly,

@@ -95,7 +95,11 @@ where
                 Ok(collected) => collected.to_bytes(),
                 Err(_) => return Ok(refuse(format!("the body is unreadable or larger than {max_body} bytes"))),
             };
-            match verifier.verify(SignatureHeaders::from_http(&parts.headers), &body).await {
+            let verified = match SignatureHeaders::try_from_http(&parts.headers) {
+                Ok(headers) => verifier.verify(headers, &body).await,
+                Err(error) => Err(error),
+            };
+            match verified {
                 Ok(checked) => {
                     let mut request = Request::from_parts(parts, Full::new(body));
                     request.extensions_mut().insert(checked);

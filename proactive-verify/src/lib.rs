@@ -27,7 +27,7 @@
 //!
 //! # async fn run(headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), Box<dyn std::error::Error>> {
 //! let verifier = Verifier::builder(RequestPolicy::new(["amzn1.ask.skill.1234"])).build()?;
-//! let checked = verifier.verify(SignatureHeaders::from_http(&headers), &body).await?;
+//! let checked = verifier.verify(SignatureHeaders::try_from_http(&headers)?, &body).await?;
 //! println!("{} from Alexa at {}", checked.request_type(), checked.timestamp());
 //! # Ok(())
 //! # }

@@ -33,7 +33,8 @@ pub struct SignatureHeaders<'a> {
 
 impl<'a> SignatureHeaders<'a> {
     /// The headers from an `http` header map (hyper, axum, tower, Lambda
-    /// function URLs). A header that is not ASCII counts as missing.
+    /// function URLs). A header that is not visible ASCII counts as missing;
+    /// [`try_from_http`](Self::try_from_http) says so instead.
     pub fn from_http(headers: &'a http::HeaderMap) -> Self {
         let get = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         Self {
@@ -41,6 +42,19 @@ impl<'a> SignatureHeaders<'a> {
             signature_256: get(SIGNATURE_256_HEADER),
             signature: get(LEGACY_SIGNATURE_HEADER),
         }
+    }
+
+    /// [`from_http`](Self::from_http), refusing a `SignatureCertChainUrl` or
+    /// `Signature-256` header that is present but not visible ASCII text, as
+    /// [`VerifyError::HeaderNotText`], rather than reporting it missing.
+    /// ([`VerifyLayer`](crate::VerifyLayer) reads the headers this way.)
+    pub fn try_from_http(headers: &'a http::HeaderMap) -> Result<Self, VerifyError> {
+        for header in [CERT_CHAIN_URL_HEADER, SIGNATURE_256_HEADER] {
+            if headers.get(header).is_some_and(|value| value.to_str().is_err()) {
+                return Err(VerifyError::HeaderNotText { header });
+            }
+        }
+        Ok(Self::from_http(headers))
     }
 }
 

@@ -202,3 +202,62 @@ fn the_manifest_subscribes_to_the_lifecycle_events_on_request() {
     let once = lifecycle.merge_json(r#"{"manifest": {}}"#).unwrap();
     assert_eq!(lifecycle.merge_json(&once).unwrap(), once);
 }
+
+/// A skill event request around `request` (its `type`, `timestamp`, `body`...).
+fn raw_event(request: Value) -> Result<SkillEvent, RequestError> {
+    let mut request = request;
+    request["requestId"] = json!("r");
+    let value = json!({"version": "1.0",
+        "context": {"System": {"application": {"applicationId": "amzn1.ask.skill.test"},
+            "user": {"userId": "amzn1.ask.account.A"}, "apiEndpoint": "https://api.amazonalexa.com"}},
+        "request": request});
+    SkillEvent::from_json(value.to_string().as_bytes())
+}
+
+#[test]
+fn an_unknown_skill_event_type_is_called_unknown_and_the_known_ones_listed() {
+    let error = raw_event(json!({"type": "AlexaSkillEvent.SkillMessagingEnabled", "timestamp": 1})).unwrap_err();
+    assert!(
+        matches!(error, RequestError::UnknownSkillEvent { ref found } if found == "AlexaSkillEvent.SkillMessagingEnabled")
+    );
+    assert_eq!(
+        error.to_string(),
+        "the request is `AlexaSkillEvent.SkillMessagingEnabled`, a skill event type this library does not know; it \
+         knows `AlexaSkillEvent.ProactiveSubscriptionChanged`, `AlexaSkillEvent.SkillEnabled`, \
+         `AlexaSkillEvent.SkillDisabled`, `AlexaSkillEvent.SkillPermissionAccepted`, \
+         `AlexaSkillEvent.SkillPermissionChanged` and `AlexaSkillEvent.SkillAccountLinked`; handle it before \
+         `SkillEvent`, or remove it from the manifest's `events.subscriptions`"
+    );
+}
+
+#[test]
+fn accepted_permissions_as_plain_strings_are_refused_not_read_as_none() {
+    let body = json!({"acceptedPermissions": [NOTIFICATIONS]});
+    for kind in ["SkillPermissionAccepted", "SkillPermissionChanged"] {
+        let request = json!({"type": format!("AlexaSkillEvent.{kind}"), "timestamp": 1, "body": body});
+        let error = raw_event(request).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "`request.body.acceptedPermissions[0]` is a string (\"alexa::devices:all:notifications:write\"); \
+             expected an object such as `{\"scope\": \"alexa::devices:all:notifications:write\"}`"
+        );
+    }
+    // The documented form still reads.
+    let good = json!({"acceptedPermissions": [{"scope": NOTIFICATIONS}]});
+    let event = raw_event(json!({"type": "AlexaSkillEvent.SkillPermissionChanged", "timestamp": 1, "body": good}));
+    let Ok(SkillEvent::SkillPermissionChanged(event)) = event else { panic!("{event:?}") };
+    assert!(event.grants_notifications());
+}
+
+#[test]
+fn a_timestamp_too_large_for_epoch_milliseconds_says_out_of_range() {
+    let error = raw_event(json!({"type": "AlexaSkillEvent.SkillDisabled", "timestamp": u64::MAX})).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`request.timestamp` is 18446744073709551615, out of range for epoch milliseconds (a signed 64-bit number); \
+         expected a time such as `1714564800000`"
+    );
+    // A fraction is still a fraction.
+    let error = raw_event(json!({"type": "AlexaSkillEvent.SkillDisabled", "timestamp": 1.5})).unwrap_err();
+    assert!(error.to_string().contains("must be a whole number"), "{error}");
+}

@@ -1,5 +1,7 @@
 //! `localizedAttributes`: one object per locale, each with its attribute texts.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use super::Reader;
@@ -7,12 +9,57 @@ use super::payload::Facts;
 use crate::json_kind::kind;
 use crate::report::Rule;
 use crate::schemas::AttributeKey;
+use crate::validate::LocaleKeys;
 use crate::{Locale, LocalizedAttributes};
 
+/// What was read of `localizedAttributes`.
+pub(super) struct ReadAttributes {
+    /// Every object that names its locale in a string, with its valid keys.
+    pub(super) objects: Vec<ReadObject>,
+    /// Whether every object was read without error.
+    pub(super) complete: bool,
+    /// Whether the array has no object at all (or is missing).
+    pub(super) empty: bool,
+}
+
+/// One object of `localizedAttributes` that names its locale in a string.
+pub(super) struct ReadObject {
+    index: usize,
+    /// The locale as written.
+    name: String,
+    /// The locale, when it is valid and not repeated.
+    locale: Option<Locale>,
+    keys: BTreeMap<AttributeKey, String>,
+}
+
+impl ReadAttributes {
+    /// The objects, as the localized-attribute checks see them.
+    pub(super) fn checked(&self) -> impl Iterator<Item = LocaleKeys<'_>> {
+        self.objects.iter().map(|object| LocaleKeys {
+            index: object.index,
+            locale: &object.name,
+            first_valid: object.locale.is_some(),
+            keys: &object.keys,
+        })
+    }
+
+    /// The typed attributes: the objects whose locale is valid and not repeated.
+    pub(super) fn into_attributes(self) -> LocalizedAttributes {
+        let mut attributes = LocalizedAttributes::new();
+        for object in self.objects {
+            if let Some(locale) = object.locale {
+                attributes.push_locale(locale, object.keys);
+            }
+        }
+        attributes
+    }
+}
+
 impl Reader<'_> {
-    /// Reads `localizedAttributes`; `facts` says whether the payload references
-    /// any key (a missing array is then left to the reference check).
-    pub(super) fn localized_attributes(&mut self, value: Option<Value>, facts: &Facts) -> Option<LocalizedAttributes> {
+    /// Reads `localizedAttributes`, every object of it that can be read;
+    /// `None` when it is not an array. `facts` says whether the payload
+    /// references any key (a missing array is then left to the reference check).
+    pub(super) fn localized_attributes(&mut self, value: Option<Value>, facts: &Facts) -> Option<ReadAttributes> {
         let Some(value) = value else {
             if facts.references.is_empty() {
                 self.report.warning(
@@ -22,7 +69,7 @@ impl Reader<'_> {
                 );
             }
             // When the payload references keys, the localized-attribute check names each undefined one.
-            return Some(LocalizedAttributes::new());
+            return Some(ReadAttributes { objects: Vec::new(), complete: true, empty: true });
         };
         let Value::Array(items) = value else {
             self.report.error(
@@ -32,44 +79,42 @@ impl Reader<'_> {
             );
             return None;
         };
-        let mut out = LocalizedAttributes::new();
-        let mut ok = true;
+        let mut read =
+            ReadAttributes { objects: Vec::with_capacity(items.len()), complete: true, empty: items.is_empty() };
         for (index, item) in items.into_iter().enumerate() {
-            ok &= self.locale_object(item, index, &mut out);
+            read.complete &= self.locale_object(item, index, &mut read.objects);
         }
-        ok.then_some(out)
+        Some(read)
     }
 
-    /// Reads the `index`th object of `localizedAttributes` into `out`; returns
-    /// whether it was without error.
-    fn locale_object(&mut self, item: Value, index: usize, out: &mut LocalizedAttributes) -> bool {
+    /// Reads the `index`th object of `localizedAttributes` into `objects`;
+    /// returns whether it was without error.
+    fn locale_object(&mut self, item: Value, index: usize, objects: &mut Vec<ReadObject>) -> bool {
         let at = format!("localizedAttributes[{index}]");
         let Value::Object(object) = item else {
             self.report.error(Rule::InvalidValue, &at, format!("expected an object, found {}", kind(&item)));
             return false;
         };
-        let locale = self.locale(object.get("locale"), &at, out);
+        let name = object.get("locale").and_then(Value::as_str).map(str::to_owned);
+        let locale = self.locale(object.get("locale"), &at, objects);
         let (keys, keys_ok) = self.attribute_texts(object, &at);
         let ok = locale.is_some() && keys_ok;
-        if let Some(locale) = locale {
-            out.add_locale(locale.clone());
-            for (key, text) in keys {
-                out.insert_key(locale.clone(), key, text);
-            }
+        if let Some(name) = name {
+            objects.push(ReadObject { index, name, locale, keys: keys.into_iter().collect() });
         }
         ok
     }
 
     /// The `locale` of one object, unless it is missing, invalid, or already
-    /// had an object in `out`.
-    fn locale(&mut self, value: Option<&Value>, at: &str, out: &LocalizedAttributes) -> Option<Locale> {
+    /// had an object in `objects`.
+    fn locale(&mut self, value: Option<&Value>, at: &str, objects: &[ReadObject]) -> Option<Locale> {
         match value {
             None => {
                 self.missing(&format!("{at}.locale"), "each object names its locale, such as `en-US`");
                 None
             }
             Some(Value::String(text)) => match Locale::new(text) {
-                Ok(locale) if out.keys(&locale).is_some() => {
+                Ok(locale) if objects.iter().any(|object| object.locale.as_ref() == Some(&locale)) => {
                     self.report.error(
                         Rule::DuplicateLocale,
                         format!("{at}.locale"),

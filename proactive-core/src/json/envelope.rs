@@ -5,11 +5,14 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use super::Reader;
+use super::attributes::ReadAttributes;
+use super::payload::Facts;
 use crate::json_kind::kind;
 use crate::report::{Report, Rule};
 use crate::schemas::AttributeKey;
 use crate::suggest::did_you_mean;
-use crate::{Envelope, ReferenceId};
+use crate::validate::{References, check_audience, check_expiry_window, check_localized_attributes};
+use crate::{Audience, Envelope, ReferenceId};
 
 const ENVELOPE_KEYS: [&str; 6] =
     ["timestamp", "referenceId", "expiryTime", "event", "localizedAttributes", "relevantAudience"];
@@ -37,28 +40,43 @@ impl Reader<'_> {
         let audience = self.audience(root.remove("relevantAudience"));
 
         match (timestamp, reference_id, expiry_time, event, localized, audience) {
-            (Some(timestamp), Some(reference_id), Some(expiry_time), Some(event), Some(localized), Some(audience)) => {
-                let envelope =
-                    Envelope { timestamp, reference_id, expiry_time, event, localized_attributes: localized, audience };
+            (Some(timestamp), Some(reference_id), Some(expiry_time), Some(event), Some(localized), Some(audience))
+                if localized.complete =>
+            {
+                let localized_attributes = localized.into_attributes();
+                let envelope = Envelope { timestamp, reference_id, expiry_time, event, localized_attributes, audience };
                 self.report.extend(envelope.validate());
                 Some(envelope)
             }
-            (timestamp, _, expiry_time, event, localized, _) => {
-                // Report what can still be checked without a whole envelope.
-                if let (Some(timestamp), Some(expiry_time)) = (timestamp, expiry_time) {
-                    crate::validate::check_expiry_window(timestamp, expiry_time, self.report);
-                }
-                if event.is_none() {
-                    for (path, violation) in facts.violations {
-                        self.report.error(Rule::ArrayBounds, path, violation.to_string());
-                    }
-                }
-                if let (Some(name), Some(localized)) = (facts.name, localized) {
-                    let references: Vec<&AttributeKey> = facts.references.iter().collect();
-                    crate::validate::check_localized_attributes(name, &localized, &references, self.report);
-                }
+            (timestamp, _, expiry_time, _, localized, audience) => {
+                self.check_parts(timestamp.zip(expiry_time), facts, localized, audience);
                 None
             }
+        }
+    }
+
+    /// Checks what [`Envelope::validate`] would, on the parts read of an
+    /// envelope that could not be typed whole: the expiry window, the payload
+    /// (as walked untyped), each locale object that could be read, and the
+    /// audience. The report is then the same whichever problem is fixed first.
+    fn check_parts(
+        &mut self,
+        times: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        facts: Facts,
+        localized: Option<ReadAttributes>,
+        audience: Option<Audience>,
+    ) {
+        if let Some((timestamp, expiry_time)) = times {
+            check_expiry_window(timestamp, expiry_time, self.report);
+        }
+        self.report.extend(facts.walk);
+        if let (Some(name), true, Some(read)) = (facts.name, facts.walked, localized) {
+            let references: Vec<&AttributeKey> = facts.references.iter().collect();
+            let references = References { keys: &references, intended: &facts.intended };
+            check_localized_attributes(name, read.checked(), read.empty, &references, self.report);
+        }
+        if let Some(audience) = &audience {
+            check_audience(audience, self.report);
         }
     }
 

@@ -8,9 +8,10 @@ use serde_json::{Map, Value};
 use super::Reader;
 use super::envelope::parse_time;
 use crate::json_kind::{describe, kind};
-use crate::report::Rule;
+use crate::report::{Report, Rule};
 use crate::schemas::table::{self, IntType, Kind};
 use crate::schemas::{AnyEvent, AttributeKey, EventName, LOCALIZED_ATTRIBUTE_PREFIX, Violation};
+use crate::validate::{check_literal, check_text, check_violation};
 
 impl Reader<'_> {
     pub(super) fn event(&mut self, value: Option<Value>) -> (Option<AnyEvent>, Facts) {
@@ -57,6 +58,7 @@ impl Reader<'_> {
         }
         let (Some(name), Some(payload)) = (name, payload) else { return (None, facts) };
         let errors_before = self.report.errors().count();
+        facts.walked = payload.is_object();
         let schema = name.schema();
         let normalized = self.object(payload, schema.fields, "event.payload", "", &mut facts);
         if self.report.errors().count() > errors_before {
@@ -192,16 +194,26 @@ impl Reader<'_> {
                     self.report.error(Rule::InvalidValue, path, format!("expected text, found {}", kind(&value)));
                     return value;
                 };
-                if field.localizable
-                    && let Some(key) = text.strip_prefix(LOCALIZED_ATTRIBUTE_PREFIX)
+                // The checks the typed payload's walk makes, made here too, for
+                // when the payload cannot be typed.
+                if !field.localizable {
+                    check_text(field.path, text, &mut facts.walk);
+                } else if let Some(key) = text.strip_prefix(LOCALIZED_ATTRIBUTE_PREFIX)
                     && let Ok(key) = AttributeKey::new(key)
                 {
                     facts.references.insert(key);
+                } else if let Some(key) = check_literal(field.path, text, &mut facts.walk) {
+                    facts.intended.push(key);
                 }
                 value
             }
             Kind::Integer { int_type, minimum } => {
-                self.integer(&value, *int_type, *minimum, path);
+                if self.integer(&value, *int_type, *minimum, path)
+                    && let (Some(actual), Some(min)) = (value.as_i64(), *minimum)
+                    && actual < min
+                {
+                    check_violation(field.path, Violation::BelowMinimum { min, actual }, &mut facts.walk);
+                }
                 value
             }
             Kind::DateTime => self.date_time(value, path),
@@ -217,21 +229,22 @@ impl Reader<'_> {
                 for (i, item) in items.iter().enumerate() {
                     self.enum_value(item, values, &format!("{path}[{i}]"));
                 }
-                facts.array_bounds(items, *min_items, *max_items, *unique, path);
+                facts.array_bounds(items, *min_items, *max_items, *unique, field.path);
                 value
             }
         }
     }
 
-    /// Checks that `value` is a whole number that fits `int_type`, and not below `minimum`.
-    fn integer(&mut self, value: &Value, int_type: IntType, minimum: Option<i64>, path: &str) {
+    /// Checks that `value` is a whole number that fits `int_type`; returns
+    /// whether it does. One that does not and is below `minimum` is reported as such.
+    fn integer(&mut self, value: &Value, int_type: IntType, minimum: Option<i64>, path: &str) -> bool {
         let number = value.as_i64();
         let fits = match int_type {
             IntType::U32 => value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
             IntType::I64 => number.is_some(),
         };
         if fits {
-            return;
+            return true;
         }
         match (number, minimum) {
             (Some(n), Some(min)) if n < min => {
@@ -243,6 +256,7 @@ impl Reader<'_> {
                 format!("expected a whole number{}, found {}", range_hint(int_type), describe(value)),
             ),
         }
+        false
     }
 
     /// Checks an RFC 3339 date-time and normalizes it to UTC.
@@ -289,25 +303,29 @@ impl Reader<'_> {
 #[derive(Default)]
 pub(super) struct Facts {
     pub(super) name: Option<EventName>,
+    /// Whether the payload was an object, walked field by field.
+    pub(super) walked: bool,
     /// The attribute keys the payload references.
     pub(super) references: BTreeSet<AttributeKey>,
-    /// Array-bound violations, reported only when the payload cannot be typed
-    /// (otherwise the typed validation reports them).
-    pub(super) violations: Vec<(String, Violation)>,
+    /// The keys that misspelled references meant.
+    pub(super) intended: Vec<AttributeKey>,
+    /// What the typed payload's walk reports (`Envelope::validate`), found on
+    /// the untyped payload: reported only when the envelope cannot be typed.
+    pub(super) walk: Report,
 }
 
 impl Facts {
-    /// Notes the array-bound violations of `items` at `path`.
+    /// Notes the array-bound violations of `items` at `path` (from the payload).
     fn array_bounds(&mut self, items: &[Value], min_items: usize, max_items: usize, unique: bool, path: &str) {
         if items.len() < min_items {
-            self.violations.push((path.to_owned(), Violation::TooFewItems { min: min_items, actual: items.len() }));
+            check_violation(path, Violation::TooFewItems { min: min_items, actual: items.len() }, &mut self.walk);
         }
         if items.len() > max_items {
-            self.violations.push((path.to_owned(), Violation::TooManyItems { max: max_items, actual: items.len() }));
+            check_violation(path, Violation::TooManyItems { max: max_items, actual: items.len() }, &mut self.walk);
         }
         let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
         if unique && let Some(index) = crate::schemas::__::first_duplicate(&texts) {
-            self.violations.push((path.to_owned(), Violation::DuplicateItem { index }));
+            check_violation(path, Violation::DuplicateItem { index }, &mut self.walk);
         }
     }
 }

@@ -123,14 +123,28 @@ pub enum RequestError {
         /// The kind of request read, such as `ProactiveSubscriptionChanged`.
         request: &'static str,
     },
-    /// The body is an Alexa request, but not one of the skill events
-    /// [`SkillEvent`](super::SkillEvent) knows (a `LaunchRequest`, an
-    /// `IntentRequest`, ...).
+    /// The body is an Alexa request, but not a skill event (a `LaunchRequest`,
+    /// an `IntentRequest`, ...). An `AlexaSkillEvent.*` of a type
+    /// [`SkillEvent`](super::SkillEvent) does not know is
+    /// [`UnknownSkillEvent`](Self::UnknownSkillEvent).
     #[error(
         "the request is `{found}`, not an `AlexaSkillEvent.*` skill event; route other request types to the skill's handler"
     )]
     NotASkillEvent {
         /// The `request.type` that was found.
+        found: String,
+    },
+    /// The body is a skill event (`AlexaSkillEvent.*`) of a type that
+    /// [`SkillEvent`](super::SkillEvent) does not know.
+    #[error(
+        "the request is `{found}`, a skill event type this library does not know; it knows \
+         `AlexaSkillEvent.ProactiveSubscriptionChanged`, `AlexaSkillEvent.SkillEnabled`, \
+         `AlexaSkillEvent.SkillDisabled`, `AlexaSkillEvent.SkillPermissionAccepted`, \
+         `AlexaSkillEvent.SkillPermissionChanged` and `AlexaSkillEvent.SkillAccountLinked`; handle it before \
+         `SkillEvent`, or remove it from the manifest's `events.subscriptions`"
+    )]
+    UnknownSkillEvent {
+        /// The `request.type` that was found, at most 100 characters.
         found: String,
     },
     /// A field has the wrong type or an unusable value.
@@ -405,9 +419,14 @@ fn parse_timestamp(request: &Obj<'_>, key: &str) -> Result<DateTime<Utc>, Reques
                 ))
             })
         }
-        Value::Number(number) => match number.as_i64() {
-            Some(millis) => from_millis(millis),
-            None => {
+        Value::Number(number) => match (number.as_i64(), number.as_f64()) {
+            (Some(millis), _) => from_millis(millis),
+            // A whole number past what epoch milliseconds can be (`u64`, or `1e20`).
+            (None, Some(float)) if float.fract() == 0.0 => Err(invalid(format!(
+                "is {number}, out of range for epoch milliseconds (a signed 64-bit number); expected a time such as \
+                 `1714564800000`"
+            ))),
+            _ => {
                 Err(invalid(format!("is {number}; epoch milliseconds must be a whole number such as `1714564800000`")))
             }
         },
@@ -548,6 +567,8 @@ mod tests {
             (json!(true), "is a boolean (true); expected an ISO 8601 string"),
             (json!("99999999999999999999"), "too large for epoch milliseconds"),
             (json!(i64::MAX), "outside the dates chrono can represent"),
+            (json!(u64::MAX), "is 18446744073709551615, out of range for epoch milliseconds (a signed 64-bit number)"),
+            (json!(1e20), "out of range for epoch milliseconds"),
         ] {
             let mut value = request(json!({}));
             value["request"]["timestamp"] = form.clone();

@@ -126,6 +126,9 @@ impl SkillEvent {
             "AlexaSkillEvent.SkillPermissionAccepted" => "SkillPermissionAccepted",
             "AlexaSkillEvent.SkillPermissionChanged" => "SkillPermissionChanged",
             "AlexaSkillEvent.SkillAccountLinked" => "SkillAccountLinked",
+            unknown if unknown.starts_with("AlexaSkillEvent.") => {
+                return Err(RequestError::UnknownSkillEvent { found: clip(&request_type) });
+            }
             _ => return Err(RequestError::NotASkillEvent { found: clip(&request_type) }),
         };
         let root = Obj::root(value, kind)?;
@@ -201,6 +204,16 @@ fn scopes(request: &Obj<'_>) -> Result<BTreeSet<String>, RequestError> {
     };
     let mut scopes = BTreeSet::new();
     for (index, entry) in entries.iter().enumerate() {
+        // A plain string would otherwise name no scope, and so withdraw every permission.
+        if !entry.is_object() {
+            return Err(RequestError::InvalidField {
+                path: format!("{path}[{index}]"),
+                problem: format!(
+                    "is {}; expected an object such as `{{\"scope\": \"{NOTIFICATIONS_PERMISSION}\"}}`",
+                    describe(entry)
+                ),
+            });
+        }
         match entry.get("scope") {
             Some(Value::String(scope)) => {
                 scopes.insert(scope.clone());
