@@ -215,7 +215,11 @@ impl<'a> Checkpoints<'a> {
     fn new(store: &'a DynamoDbStore, fanout: &'a FanOut) -> Self {
         let name = format!("{}:{}{}", fanout.event_key().len(), fanout.event_key(), fanout.event());
         let key = format!("fanout#{}", Uuid::new_v5(&CHECKPOINT_NAMESPACE, name.as_bytes()).simple());
-        let body = fanout.template().map(proactive_core::Envelope::to_json).unwrap_or_default();
+        // What is sent, without the times: a re-stamped template is the same fan-out.
+        let body = fanout
+            .template()
+            .map(|t| serde_json::json!({"event": &t.event, "localizedAttributes": &t.localized_attributes}).to_string())
+            .unwrap_or_default();
         let template = Uuid::new_v5(&CHECKPOINT_NAMESPACE, body.as_bytes()).simple().to_string();
         Self { store, key, event_key: fanout.event_key(), template }
     }
