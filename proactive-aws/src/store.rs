@@ -78,7 +78,7 @@ const MAX_CONFLICTS: u32 = 64;
 /// Why item-per-subscription, and not a list of events on the user's item with
 /// a secondary index: an index cannot key on the members of a list or set, so
 /// listing an event's subscribers would be a full table scan. With one item per
-/// (event, user), [`subscribers`](SubscriptionStore::subscribers) is one
+/// (event, user), [`subscribers_page`](SubscriptionStore::subscribers_page) is one
 /// strongly consistent `Query` on the partition `event#NAME`, already sorted by
 /// user id and read page by page (`ExclusiveStartKey` is the cursor), whatever
 /// the size of the table; a global

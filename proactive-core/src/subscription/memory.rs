@@ -94,10 +94,10 @@ impl Inner {
     }
 
     fn disable(&mut self, tombstone: Tombstone) -> Disabled {
-        if let Some(stored) = self.users.get(&tombstone.user_id) {
-            if !tombstone.supersedes(stored) {
-                return Disabled::Stale { stored: stored.clone() };
-            }
+        if let Some(stored) = self.users.get(&tombstone.user_id)
+            && !tombstone.supersedes(stored)
+        {
+            return Disabled::Stale { stored: stored.clone() };
         }
         let previous = self.remove(&tombstone.user_id);
         match self.tombstones.get(&tombstone.user_id) {

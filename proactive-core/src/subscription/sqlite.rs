@@ -334,10 +334,10 @@ impl SubscriptionStore for SqliteStore {
             let write = |e| store.error("store a subscription change", e);
             let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
             // Dropping the transaction without committing rolls back; nothing was written.
-            if let Some(tombstone) = load_tombstone(&transaction, &state.user_id, &store.path)? {
-                if !tombstone.is_superseded_by(&state) {
-                    return Ok(Applied::Disabled { tombstone });
-                }
+            if let Some(tombstone) = load_tombstone(&transaction, &state.user_id, &store.path)?
+                && !tombstone.is_superseded_by(&state)
+            {
+                return Ok(Applied::Disabled { tombstone });
             }
             let previous = load(&transaction, &state.user_id, &store.path)?;
             if let Some(stored) = previous.as_ref().filter(|stored| !state.supersedes(stored)) {
