@@ -148,7 +148,7 @@ pub struct SubscriberPage {
     pub next: Option<UserId>,
 }
 
-/// A user to send an event to, from [`SubscriptionStore::subscribers`].
+/// A user to send an event to, from [`SubscriptionStore::subscribers_page`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscriber {
     /// The id for the Unicast audience.
