@@ -30,6 +30,7 @@ mod input;
 mod journal;
 mod outcome;
 mod output;
+mod paths;
 #[cfg(feature = "aws")]
 mod queue;
 mod secret;
@@ -131,6 +132,7 @@ enum Command {
         endpoint: Option<String>,
         /// Merge into this skill.json, keeping every other key, their order and numbers as they
         /// are (idempotent). The file is replaced atomically: a failed write leaves it as it was.
+        /// A symbolic link is followed: its target is merged and replaced, in the target's directory.
         #[arg(long, value_name = "SKILL_JSON")]
         merge: Option<String>,
     },
@@ -208,10 +210,18 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
         return USAGE;
     }
     let names: Vec<EventName> = names.into_iter().filter_map(Result::ok).collect();
-    let existing = match merge.map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
+    // A symlinked skill.json: its target is merged, and replaced in its own directory.
+    let target = match merge.map(|path| paths::writable("--merge", std::path::Path::new(path), true)).transpose() {
+        Ok(target) => target,
+        Err(message) => {
+            error!("{message}");
+            return USAGE;
+        }
+    };
+    let existing = match target.as_ref().map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
         Ok(text) => text,
         Err((path, error)) => {
-            error!("cannot read `{path}`: {error}");
+            error!("cannot read `{}`: {error}", path.display());
             return USAGE;
         }
     };
@@ -243,16 +253,18 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
                 out!("{path}: already up to date; nothing changed");
                 OK
             }
-            Ok(merged) => match files::replace(path, merged.as_bytes()) {
-                Ok(()) => {
-                    out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
-                    OK
+            Ok(merged) => {
+                match files::replace(target.as_deref().unwrap_or(std::path::Path::new(path)), merged.as_bytes()) {
+                    Ok(()) => {
+                        out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
+                        OK
+                    }
+                    Err(error) => {
+                        error!("cannot write `{path}`: {error}");
+                        USAGE
+                    }
                 }
-                Err(error) => {
-                    error!("cannot write `{path}`: {error}");
-                    USAGE
-                }
-            },
+            }
             Err(error) => {
                 error!("{path}: {error}");
                 USAGE

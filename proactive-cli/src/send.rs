@@ -43,14 +43,20 @@ pub(crate) struct SendArgs {
     concurrency: u16,
     /// Write every event that was not delivered (invalid, refused, failed, or interrupted) to this
     /// file, as JSONL with its error; the file can be sent again as is. An existing file is replaced
-    /// only at the end, atomically. It may not be an input.
+    /// only at the end, atomically. It must be a regular file or a new one (a symbolic link is not
+    /// followed), and may not be an input, the secret file or the journal.
     #[arg(long, value_name = "PATH")]
     failed: Option<String>,
     /// Append each event's final outcome to this JSONL file as it completes (synced to disk in
     /// batches). Run the same command again with the same journal to resume: events it records
     /// as accepted, already delivered or refused are skipped, the rest are sent. It may not be an input.
+    /// The journal records its inputs (path and SHA-256 of the first MiB) and refuses others.
     #[arg(long, value_name = "PATH")]
     journal: Option<String>,
+    /// Resume from a journal written for other inputs (or by an older proactive, which did not
+    /// record them): its records still decide which events are skipped.
+    #[arg(long, requires = "journal")]
+    journal_force: bool,
     /// Start an embedded sandbox and send to it: no credentials needed.
     #[arg(long)]
     sandbox: bool,
@@ -96,7 +102,7 @@ pub(crate) fn run(args: SendArgs) -> u8 {
             }
         }
     }
-    let (journal, settled) = match args.journal.as_deref().map(Journal::open).transpose() {
+    let (journal, settled) = match args.journal.as_deref().map(|path| open_journal(path, &args)).transpose() {
         Ok(Some((journal, settled))) => (Some(journal), settled),
         Ok(None) => (None, Settled::default()),
         Err(message) => {
@@ -118,24 +124,23 @@ pub(crate) fn run(args: SendArgs) -> u8 {
     code
 }
 
-/// `--failed` and `--journal` may be neither an input nor each other.
+/// `--failed` and `--journal` may be neither an input, the secret file nor
+/// each other, and are regular files or new ones.
 fn check_paths(args: &SendArgs) -> Result<(), String> {
-    let outputs = [("--failed", &args.failed), ("--journal", &args.journal)];
-    for (flag, output) in outputs {
-        let Some(output) = output else { continue };
-        if let Some(input) = args.paths.iter().find(|input| *input == output || crate::files::same_file(input, output))
-        {
-            return Err(format!(
-                "{flag} `{output}` is the input `{input}`: it would be overwritten; write it to another file"
-            ));
-        }
-    }
-    if let (Some(failed), Some(journal)) = (&args.failed, &args.journal)
-        && (failed == journal || crate::files::same_file(failed, journal))
-    {
-        return Err(format!("--failed and --journal are the same file `{failed}`; give each its own"));
-    }
-    Ok(())
+    use crate::paths::{Input, Output};
+    let mut inputs: Vec<Input<'_>> = args.paths.iter().map(|path| Input::File(path)).collect();
+    inputs.extend(args.amazon.client_secret_file.as_deref().map(Input::Secret));
+    let outputs: Vec<Output<'_>> = [("--failed", &args.failed), ("--journal", &args.journal)]
+        .into_iter()
+        .filter_map(|(flag, path)| Some(Output { flag, path: path.as_deref()? }))
+        .collect();
+    crate::paths::check(&inputs, &outputs)
+}
+
+/// Opens the journal for this run's inputs.
+fn open_journal(path: &str, args: &SendArgs) -> Result<(Journal, Settled), String> {
+    let inputs = args.paths.iter().map(|input| crate::journal::InputId::of(input)).collect::<Result<Vec<_>, _>>()?;
+    Journal::open(path, &inputs, args.journal_force)
 }
 
 /// The inputs' total size, for the progress bar's ETA; `None` with standard input.
