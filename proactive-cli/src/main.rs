@@ -210,21 +210,7 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
         return USAGE;
     }
     let names: Vec<EventName> = names.into_iter().filter_map(Result::ok).collect();
-    // A symlinked skill.json: its target is merged, and replaced in its own directory.
-    let target = match merge.map(|path| paths::writable("--merge", std::path::Path::new(path), true)).transpose() {
-        Ok(target) => target,
-        Err(message) => {
-            error!("{message}");
-            return USAGE;
-        }
-    };
-    let existing = match target.as_ref().map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
-        Ok(text) => text,
-        Err((path, error)) => {
-            error!("cannot read `{}`: {error}", path.display());
-            return USAGE;
-        }
-    };
+    let Ok((target, existing)) = merge_target(merge) else { return USAGE };
     // Without --endpoint, a merge keeps the endpoint skill.json already has.
     let current_uri = existing.as_deref().and_then(|text| {
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
@@ -281,6 +267,16 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
             }
         },
     }
+}
+
+/// The file `--merge` reads and replaces (a symbolic link's target, which is
+/// replaced in its own directory) and its text; `Err` once reported.
+fn merge_target(merge: Option<&str>) -> Result<(Option<std::path::PathBuf>, Option<String>), ()> {
+    let Some(path) = merge else { return Ok((None, None)) };
+    let target = paths::writable("--merge", std::path::Path::new(path), true).map_err(|message| error!("{message}"))?;
+    let text =
+        std::fs::read_to_string(&target).map_err(|error| error!("cannot read `{}`: {error}", target.display()))?;
+    Ok((Some(target), Some(text)))
 }
 
 /// Whether `proactive doctor` would call the merged manifest an error; if so,
