@@ -55,7 +55,7 @@ pub use cert::SIGNING_NAME;
 pub use error::{CertProblem, VerifyError};
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub use layer::{DEFAULT_MAX_BODY, VerifyLayer, VerifyService};
+pub use layer::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, VerifyLayer, VerifyService};
 pub use policy::{Checked, MAX_FUTURE, RequestPolicy, SKILL_EVENT_TOLERANCE, TOLERANCE};
 pub use source::{CertificateSource, DOWNLOAD_TIMEOUT, DirectorySource, DownloadError, HttpsSource, MAX_CHAIN_BYTES};
 pub use url::{CertUrl, CertUrlError};
