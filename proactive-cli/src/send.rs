@@ -49,8 +49,9 @@ pub(crate) struct SendArgs {
     failed: Option<String>,
     /// Append each event's final outcome to this JSONL file as it completes (synced to disk in
     /// batches). Run the same command again with the same journal to resume: events it records
-    /// as accepted, already delivered or refused are skipped, the rest are sent. It may not be an input.
-    /// The journal records its inputs (path and SHA-256 of the first MiB) and refuses others.
+    /// as accepted, already delivered or refused are skipped, the rest are sent. It must be a regular
+    /// file or a new one, and may not be an input or the secret file. It records its inputs (path and
+    /// SHA-256 of the first MiB) and refuses others.
     #[arg(long, value_name = "PATH")]
     journal: Option<String>,
     /// Resume from a journal written for other inputs (or by an older proactive, which did not
