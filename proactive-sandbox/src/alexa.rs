@@ -160,10 +160,11 @@ impl Alexa {
     /// Every file is written through a new temporary file (`create_new`: never
     /// through a link planted at its name; keys at mode 0600) renamed over the
     /// old one. A directory that users other than its owner can write to
-    /// (group or other `w` bit, sticky or not) is refused.
+    /// (group or other `w` bit, sticky or not) is refused; a directory it
+    /// makes is made at mode 0700.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, AlexaError> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|source| AlexaError::Io { path: dir.to_owned(), source })?;
+        crate::alexa_files::create_private_dir(dir)?;
         crate::alexa_files::check_private_dir(dir)?;
         let ca_key =
             read_or_create(&dir.join(CA_KEY_FILE), || Ok(KeyPair::generate().map_err(certificate)?.serialize_pem()))?;

@@ -82,6 +82,19 @@ fn create_temporary(path: &Path, private: bool) -> std::io::Result<(std::path::P
     Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
+/// Creates `dir` (and its missing parents) readable by the owner only, so that
+/// a umask such as 002 does not make a new directory shared.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), AlexaError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| AlexaError::Io { path: dir.to_owned(), source })
+}
+
 /// Refuses a directory that users other than its owner can write to: they
 /// could swap the keys, or plant links where the keys are written.
 pub(crate) fn check_private_dir(dir: &Path) -> Result<(), AlexaError> {

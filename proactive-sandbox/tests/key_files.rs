@@ -69,4 +69,8 @@ fn a_directory_others_can_write_to_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     Alexa::open(dir.path()).unwrap();
+    // A directory it makes is its owner's alone, whatever the umask.
+    let made = dir.path().join("new").join("alexa");
+    Alexa::open(&made).unwrap();
+    assert_eq!(mode(&made), 0o700);
 }
