@@ -57,7 +57,8 @@ struct Header {
     inputs: Vec<InputId>,
 }
 
-/// One input of a run: its canonical path and the SHA-256 of its first MiB.
+/// One input of a run: its canonical path and the SHA-256 of its first MiB
+/// (none for standard input, a pipe or a device, which cannot be read twice).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct InputId {
     path: String,
@@ -73,6 +74,10 @@ impl InputId {
             return Ok(Self { path: "-".to_owned(), sha256: None });
         }
         let cannot = |error: io::Error| format!("cannot read `{path}`: {error}");
+        if !std::fs::metadata(path).map_err(cannot)?.is_file() {
+            // A pipe (`<(…)`) or a device: opening or reading it here would take it from the run.
+            return Ok(Self { path: path.to_owned(), sha256: None });
+        }
         let mut head = Vec::new();
         File::open(path).and_then(|file| file.take(DIGEST_BYTES).read_to_end(&mut head)).map_err(cannot)?;
         let digest = ring::digest::digest(&ring::digest::SHA256, &head);
@@ -81,7 +86,7 @@ impl InputId {
         Ok(Self { path: canonical, sha256: Some(sha256) })
     }
 
-    /// The same input: the same digest, or both standard input.
+    /// The same input: the same digest, or the same path when neither can be digested.
     fn same(&self, other: &InputId) -> bool {
         match (&self.sha256, &other.sha256) {
             (Some(a), Some(b)) => a == b,

@@ -220,3 +220,21 @@ fn a_journal_that_does_not_name_its_input_is_refused_unless_forced() {
     let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["skipped"], 1, "{summary}");
 }
+
+#[test]
+fn a_journal_for_a_pipe_input_takes_nothing_from_the_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("events.jsonl");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let text: String = (0..3).map(|i| format!("{}\n", envelope(&format!("ev-{i}"), "Jane"))).collect();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+    };
+    let (code, stdout, stderr) =
+        output(dir.path(), &["send", "--sandbox", "--journal", "j", "--format", "json", fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["accepted"], 3, "{summary}");
+}
