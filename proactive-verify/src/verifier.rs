@@ -139,7 +139,8 @@ impl VerifierBuilder {
 
     /// Runs at most `max` certificate downloads at once (default
     /// [`DEFAULT_MAX_DOWNLOADS`], 4; at least 1). Further downloads wait for a
-    /// turn, at most [`QUEUE_WAIT`](crate::QUEUE_WAIT), then fail.
+    /// turn, at most [`QUEUE_WAIT`](crate::QUEUE_WAIT), then fail (a Tokio
+    /// timer, which the HTTPS source needs too).
     pub fn max_downloads(mut self, max: usize) -> Self {
         self.max_downloads = max;
         self
