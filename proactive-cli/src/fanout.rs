@@ -10,7 +10,7 @@ use proactive_core::fanout::FanOut;
 use proactive_core::subscription::{DEFAULT_PAGE_SIZE, SqliteStore, SubscriptionStore};
 use tokio::sync::mpsc;
 
-use crate::journal::Settled;
+use crate::journal::{InputId, Settled};
 use crate::send::{self, Event, Handoff, Read, SendArgs, Source};
 use crate::{INVALID, OK, USAGE};
 
@@ -40,7 +40,7 @@ pub(crate) fn run(args: FanoutArgs) -> u8 {
             return USAGE;
         }
     };
-    if let Err(message) = send::check_paths(&send).and_then(|()| check_store_path(&send, &subscribers)) {
+    if let Err(message) = send::check_paths(&send, &[&subscribers]) {
         error!("{message}");
         return USAGE;
     }
@@ -66,18 +66,19 @@ pub(crate) fn run(args: FanoutArgs) -> u8 {
             return USAGE;
         }
     }
-    let source = format!("{subscribers}#");
-    send::run_source(&send, Source::Fanout(Reader { fanout, store, source }), None)
-}
-
-/// No output may be the subscription store.
-fn check_store_path(send: &SendArgs, store: &str) -> Result<(), String> {
-    for (flag, output) in send.outputs() {
-        if output == store || crate::files::same_file(output, store) {
-            return Err(format!("{flag} `{output}` is the subscription store `{store}`: write it to another file"));
+    // A journal is for this template, this store and this event key: another
+    // fan-out's records would skip users who never got this event.
+    let journal_inputs = match InputId::of(&template_path)
+        .and_then(|template| Ok(vec![template, InputId::fanout(&subscribers, &event_key)?]))
+    {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            error!("{message}");
+            return USAGE;
         }
-    }
-    Ok(())
+    };
+    let source = format!("{subscribers}#");
+    send::run_source(&send, Source::Fanout(Reader { fanout, store, source }), None, &journal_inputs)
 }
 
 /// The template, read, re-stamped with `--restamp`, and validated once.

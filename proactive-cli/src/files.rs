@@ -1,13 +1,15 @@
 //! Files the CLI writes: never in place. A file is replaced by writing a
 //! temporary file in the same directory, syncing it and renaming it over the
 //! old one, so a full disk, a size limit or a kill leaves the old file whole.
+//! What may be written at all is [`crate::paths`]'s to say; right before the
+//! rename, the path is checked again to still be a regular file (or absent).
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Replaces `path` with `bytes` atomically; see the module docs.
-pub(crate) fn replace(path: &str, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = Replacement::new(path)?;
     file.write_all(bytes)?;
     file.commit()
@@ -22,8 +24,8 @@ pub(crate) struct Replacement {
 
 impl Replacement {
     /// Starts the temporary file next to `path`, keeping its permissions when it exists.
-    pub(crate) fn new(path: &str) -> io::Result<Self> {
-        let path = PathBuf::from(path);
+    pub(crate) fn new(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -44,6 +46,7 @@ impl Replacement {
     /// Syncs the temporary file and renames it over the path (then syncs the directory).
     pub(crate) fn commit(self) -> io::Result<()> {
         self.temp.as_file().sync_all()?;
+        crate::paths::still_writable(&self.path)?;
         let Self { temp, path } = self;
         temp.persist(&path).map_err(|error| error.error)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -63,14 +66,5 @@ impl Write for Replacement {
 
     fn flush(&mut self) -> io::Result<()> {
         self.temp.flush()
-    }
-}
-
-/// Whether two paths name the same file (both must exist to be the same).
-pub(crate) fn same_file(a: &str, b: &str) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
     }
 }

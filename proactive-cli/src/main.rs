@@ -31,6 +31,7 @@ mod input;
 mod journal;
 mod outcome;
 mod output;
+mod paths;
 #[cfg(feature = "aws")]
 mod queue;
 mod secret;
@@ -149,6 +150,7 @@ enum Command {
         endpoint: Option<String>,
         /// Merge into this skill.json, keeping every other key, their order and numbers as they
         /// are (idempotent). The file is replaced atomically: a failed write leaves it as it was.
+        /// A symbolic link is followed: its target is merged and replaced, in the target's directory.
         #[arg(long, value_name = "SKILL_JSON")]
         merge: Option<String>,
     },
@@ -227,13 +229,7 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
         return USAGE;
     }
     let names: Vec<EventName> = names.into_iter().filter_map(Result::ok).collect();
-    let existing = match merge.map(|path| std::fs::read_to_string(path).map_err(|e| (path, e))).transpose() {
-        Ok(text) => text,
-        Err((path, error)) => {
-            error!("cannot read `{path}`: {error}");
-            return USAGE;
-        }
-    };
+    let Ok((target, existing)) = merge_target(merge) else { return USAGE };
     // Without --endpoint, a merge keeps the endpoint skill.json already has.
     let current_uri = existing.as_deref().and_then(|text| {
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
@@ -262,16 +258,18 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
                 out!("{path}: already up to date; nothing changed");
                 OK
             }
-            Ok(merged) => match files::replace(path, merged.as_bytes()) {
-                Ok(()) => {
-                    out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
-                    OK
+            Ok(merged) => {
+                match files::replace(target.as_deref().unwrap_or(std::path::Path::new(path)), merged.as_bytes()) {
+                    Ok(()) => {
+                        out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
+                        OK
+                    }
+                    Err(error) => {
+                        error!("cannot write `{path}`: {error}");
+                        USAGE
+                    }
                 }
-                Err(error) => {
-                    error!("cannot write `{path}`: {error}");
-                    USAGE
-                }
-            },
+            }
             Err(error) => {
                 error!("{path}: {error}");
                 USAGE
@@ -288,6 +286,16 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
             }
         },
     }
+}
+
+/// The file `--merge` reads and replaces (a symbolic link's target, which is
+/// replaced in its own directory) and its text; `Err` once reported.
+fn merge_target(merge: Option<&str>) -> Result<(Option<std::path::PathBuf>, Option<String>), ()> {
+    let Some(path) = merge else { return Ok((None, None)) };
+    let target = paths::writable("--merge", std::path::Path::new(path), true).map_err(|message| error!("{message}"))?;
+    let text =
+        std::fs::read_to_string(&target).map_err(|error| error!("cannot read `{}`: {error}", target.display()))?;
+    Ok((Some(target), Some(text)))
 }
 
 /// Whether `proactive doctor` would call the merged manifest an error; if so,

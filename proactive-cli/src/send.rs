@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::client_args::ClientArgs;
 use crate::input::{Input, Item};
-use crate::journal::{Journal, Settled};
+use crate::journal::{InputId, Journal, Settled};
 use crate::{Format, USAGE};
 
 mod report;
@@ -44,14 +44,21 @@ pub(crate) struct SendArgs {
     concurrency: u16,
     /// Write every event that was not delivered (invalid, refused, failed, or interrupted) to this
     /// file, as JSONL with its error; the file can be sent again as is. An existing file is replaced
-    /// only at the end, atomically. It may not be an input.
+    /// only at the end, atomically. It must be a regular file or a new one (a symbolic link is not
+    /// followed), and may not be an input, the secret file or the journal.
     #[arg(long, value_name = "PATH")]
     failed: Option<String>,
     /// Append each event's final outcome to this JSONL file as it completes (synced to disk in
     /// batches). Run the same command again with the same journal to resume: events it records
-    /// as accepted, already delivered or refused are skipped, the rest are sent. It may not be an input.
+    /// as accepted, already delivered or refused are skipped, the rest are sent. It must be a regular
+    /// file or a new one, and may not be an input or the secret file. It records its inputs (path and
+    /// SHA-256 of the first MiB) and refuses others.
     #[arg(long, value_name = "PATH")]
     journal: Option<String>,
+    /// Resume from a journal written for other inputs (or by an older proactive, which did not
+    /// record them): its records still decide which events are skipped.
+    #[arg(long, requires = "journal")]
+    journal_force: bool,
     /// Start an embedded sandbox and send to it: no credentials needed.
     #[arg(long)]
     sandbox: bool,
@@ -83,13 +90,6 @@ impl SendArgs {
     pub(crate) fn restamp(&self) -> bool {
         self.restamp
     }
-
-    /// The files this run writes, with their flags.
-    pub(crate) fn outputs(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        [("--failed", &self.failed), ("--journal", &self.journal)]
-            .into_iter()
-            .filter_map(|(flag, path)| path.as_deref().map(|path| (flag, path)))
-    }
 }
 
 /// Parsed events waiting for a free slot, at most (besides those in flight).
@@ -104,7 +104,7 @@ pub(crate) fn run(args: SendArgs) -> u8 {
         error!("--sandbox-fail-rate must be between 0 and 1");
         return USAGE;
     }
-    if let Err(message) = check_paths(&args) {
+    if let Err(message) = check_paths(&args, &[]) {
         error!("{message}");
         return USAGE;
     }
@@ -118,7 +118,14 @@ pub(crate) fn run(args: SendArgs) -> u8 {
             }
         }
     }
-    run_source(&args, Source::Inputs(inputs), input_bytes(&args.paths))
+    let journal_inputs = match journal_inputs(&args) {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            error!("{message}");
+            return USAGE;
+        }
+    };
+    run_source(&args, Source::Inputs(inputs), input_bytes(&args.paths), &journal_inputs)
 }
 
 /// Where the events to send come from.
@@ -129,9 +136,11 @@ pub(crate) enum Source {
     Fanout(crate::fanout::Reader),
 }
 
-/// Sends the events of `source` with the outputs `args` asks for; the exit code.
-pub(crate) fn run_source(args: &SendArgs, source: Source, input_bytes: Option<u64>) -> u8 {
-    let (journal, settled) = match args.journal.as_deref().map(Journal::open).transpose() {
+/// Sends the events of `source` with the outputs `args` asks for; a journal
+/// records `journal_inputs` as what it was written for. The exit code.
+pub(crate) fn run_source(args: &SendArgs, source: Source, input_bytes: Option<u64>, journal_inputs: &[InputId]) -> u8 {
+    let opened = args.journal.as_deref().map(|path| Journal::open(path, journal_inputs, args.journal_force));
+    let (journal, settled) = match opened.transpose() {
         Ok(Some((journal, settled))) => (Some(journal), settled),
         Ok(None) => (None, Settled::default()),
         Err(message) => {
@@ -153,24 +162,27 @@ pub(crate) fn run_source(args: &SendArgs, source: Source, input_bytes: Option<u6
     code
 }
 
-/// `--failed` and `--journal` may be neither an input nor each other.
-pub(crate) fn check_paths(args: &SendArgs) -> Result<(), String> {
-    let outputs = [("--failed", &args.failed), ("--journal", &args.journal)];
-    for (flag, output) in outputs {
-        let Some(output) = output else { continue };
-        if let Some(input) = args.paths.iter().find(|input| *input == output || crate::files::same_file(input, output))
-        {
-            return Err(format!(
-                "{flag} `{output}` is the input `{input}`: it would be overwritten; write it to another file"
-            ));
-        }
+/// `--failed` and `--journal` may be neither an input (the paths, and
+/// `other_inputs`), the secret file nor each other, and are regular files or
+/// new ones.
+pub(crate) fn check_paths(args: &SendArgs, other_inputs: &[&str]) -> Result<(), String> {
+    use crate::paths::{Input, Output};
+    let mut inputs: Vec<Input<'_>> = args.paths.iter().map(|path| Input::File(path)).collect();
+    inputs.extend(other_inputs.iter().map(|path| Input::File(path)));
+    inputs.extend(args.amazon.client_secret_file.as_deref().map(Input::Secret));
+    let outputs: Vec<Output<'_>> = [("--failed", &args.failed), ("--journal", &args.journal)]
+        .into_iter()
+        .filter_map(|(flag, path)| Some(Output { flag, path: path.as_deref()? }))
+        .collect();
+    crate::paths::check(&inputs, &outputs)
+}
+
+/// What a journal of this run records as its inputs: each path's digest.
+fn journal_inputs(args: &SendArgs) -> Result<Vec<InputId>, String> {
+    if args.journal.is_none() {
+        return Ok(Vec::new());
     }
-    if let (Some(failed), Some(journal)) = (&args.failed, &args.journal)
-        && (failed == journal || crate::files::same_file(failed, journal))
-    {
-        return Err(format!("--failed and --journal are the same file `{failed}`; give each its own"));
-    }
-    Ok(())
+    args.paths.iter().map(|input| InputId::of(input)).collect()
 }
 
 /// The inputs' total size, for the progress bar's ETA; `None` with standard input.

@@ -14,8 +14,20 @@
 //! lists user ids: the subscribers of an event are read in-process with
 //! `SubscriptionTracker::subscribers`, by the code that sends.
 //!
+//! Limits, so that idle or slow clients cannot starve Alexa's requests
+//! (hyper's and tower's settings, nothing hand-written):
+//! - a request head must arrive within 10 s of the connection waiting for it
+//!   (hyper's `header_read_timeout`, which starts as soon as a connection is
+//!   idle: it is also the idle timeout, fresh or kept-alive connections alike);
+//! - a body must arrive within 10 s (`VerifyLayer`'s body timeout; 408);
+//! - at most 256 connections are open: at the cap, the oldest one is shut
+//!   down gracefully (hyper's `graceful_shutdown`: closed at once if idle,
+//!   after its request if one is in progress) to make room for the new one.
+//!
 //! Settings (environment):
 //! - `PROACTIVE_SKILL_ID`: the skill ids served, comma-separated (required).
+//! - `PROACTIVE_HEADER_TIMEOUT_MS`, `PROACTIVE_BODY_TIMEOUT_MS`,
+//!   `PROACTIVE_MAX_CONNECTIONS`: the limits above (10000, 10000, 256).
 //! - `PROACTIVE_SANDBOX_ALEXA=DIR`: for local tests only, trust the CA of the
 //!   sandbox's Alexa kept in `DIR` (written by `proactive sandbox
 //!   --skill-endpoint … --alexa-dir DIR`) instead of Amazon's, and read its
@@ -24,9 +36,11 @@
 //! In your own code, depend on `proactive-core` with the `verify` feature and
 //! use `proactive_core::verify`; this example names the crate directly.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -54,20 +68,113 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("subscriptions are kept in {}", store.path().display());
     let tracker = Arc::new(SubscriptionTracker::new(store));
 
+    let limits = Limits::from_env()?;
     // Only verified requests reach `events`; everything else gets a 400.
-    let router =
-        Router::new().route("/alexa/events", post(events)).layer(VerifyLayer::new(verifier)).with_state(tracker);
+    let layer = VerifyLayer::new(verifier).body_timeout(limits.body);
+    let router = Router::new().route("/alexa/events", post(events)).layer(layer).with_state(tracker);
     let listener = tokio::net::TcpListener::bind(address).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            // If the signal cannot be installed, run until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await?;
+    serve(listener, router, &limits).await;
     Ok(())
+}
+
+/// The endpoint's limits; see the module docs.
+struct Limits {
+    header: Duration,
+    body: Duration,
+    max_connections: usize,
+}
+
+impl Limits {
+    fn from_env() -> Result<Self, Box<dyn std::error::Error>> {
+        let number = |name: &str, default: u64| -> Result<u64, Box<dyn std::error::Error>> {
+            match std::env::var(name) {
+                Ok(value) => {
+                    value.trim().parse().map_err(|_| format!("{name} must be a whole number, not `{value}`").into())
+                }
+                Err(_) => Ok(default),
+            }
+        };
+        Ok(Self {
+            header: Duration::from_millis(number("PROACTIVE_HEADER_TIMEOUT_MS", 10_000)?),
+            body: Duration::from_millis(number("PROACTIVE_BODY_TIMEOUT_MS", 10_000)?),
+            max_connections: usize::try_from(number("PROACTIVE_MAX_CONNECTIONS", 256)?)?.max(1),
+        })
+    }
+}
+
+/// Serves HTTP/1.1 with hyper until Ctrl-C, within `limits`.
+async fn serve(listener: tokio::net::TcpListener, router: Router, limits: &Limits) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header);
+    let open = Connections::new(limits.max_connections);
+    let mut stop = std::pin::pin!(async {
+        // If the signal cannot be installed, run until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    });
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, say: wait for connections to close.
+                    eprintln!("cannot accept a connection: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => return,
+        };
+        let (id, evicted) = open.add();
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let open = Arc::clone(&open);
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = evicted => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            open.remove(id);
+        });
+    }
+}
+
+/// The open connections, oldest first, each with the signal that shuts it down.
+struct Connections {
+    max: usize,
+    open: Mutex<(u64, BTreeMap<u64, tokio::sync::oneshot::Sender<()>>)>,
+}
+
+impl Connections {
+    fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self { max, open: Mutex::default() })
+    }
+
+    /// A new connection's id and its shutdown signal; at the cap, the oldest
+    /// connection is told to shut down.
+    fn add(&self) -> (u64, tokio::sync::oneshot::Receiver<()>) {
+        let mut guard = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (next, open) = &mut *guard;
+        while open.len() >= self.max {
+            if let Some((_, oldest)) = open.pop_first() {
+                let _ = oldest.send(());
+            }
+        }
+        let (tell, told) = tokio::sync::oneshot::channel();
+        *next += 1;
+        open.insert(*next, tell);
+        (*next, told)
+    }
+
+    fn remove(&self, id: u64) {
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).1.remove(&id);
+    }
 }
 
 /// The verifier: Amazon's roots and downloads, or the sandbox's CA for local tests.

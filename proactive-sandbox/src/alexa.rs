@@ -37,6 +37,17 @@ pub enum AlexaError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The directory can be written by users other than its owner.
+    #[error(
+        "`{path}` can be written by other users (mode {mode:04o}): the sandbox's Alexa keys are not kept there; \
+         run `chmod go-w` on it or choose another directory"
+    )]
+    SharedDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The endpoint URL is not `http://host[:port]/path`.
     #[error("`{0}` is not an http:// URL; the sandbox POSTs to local endpoints over plain HTTP")]
     EndpointUrl(String),
@@ -145,9 +156,16 @@ impl Alexa {
     /// Also writes `dir/ca.pem` and the chain under the name its URL ends
     /// with, which [`DirectorySource`](proactive_verify::DirectorySource) serves: so an endpoint in another
     /// process can trust this sandbox's CA (see the `subscriptions` example).
+    ///
+    /// Every file is written through a new temporary file (`create_new`: never
+    /// through a link planted at its name; keys at mode 0600) renamed over the
+    /// old one. A directory that users other than its owner can write to
+    /// (group or other `w` bit, sticky or not) is refused; a directory it
+    /// makes is made at mode 0700.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, AlexaError> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|source| AlexaError::Io { path: dir.to_owned(), source })?;
+        crate::alexa_files::create_private_dir(dir)?;
+        crate::alexa_files::check_private_dir(dir)?;
         let ca_key =
             read_or_create(&dir.join(CA_KEY_FILE), || Ok(KeyPair::generate().map_err(certificate)?.serialize_pem()))?;
         let ca_key = KeyPair::from_pem(&ca_key).map_err(certificate)?;

@@ -36,23 +36,78 @@ pub(crate) fn read_or_create(
 }
 
 /// Writes `path` whole or not at all: a temporary file in the same directory,
-/// synced, then renamed over it.
+/// made with `create_new` (never an existing file, nor through a symlink) at
+/// mode 0600 for a private key (0644 otherwise), synced, then renamed over it.
+/// A name already taken (a leftover, or something planted) is skipped for the
+/// next one, and left alone.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Result<(), AlexaError> {
     let io = |source| AlexaError::Io { path: path.to_owned(), source };
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    let (temporary, mut file) = create_temporary(path, private).map_err(io)?;
+    let written = file.write_all(contents).and_then(|()| file.sync_all());
+    drop(file);
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(io(error))
+        }
+    }
+}
+
+/// A new temporary file next to `path`: `NAME.tmpPID`, else `NAME.tmpPID.1`, ….
+fn create_temporary(path: &Path, private: bool) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let base = path.with_extension(format!("tmp{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    if private {
+    {
         use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+        options.mode(if private { 0o600 } else { 0o644 });
     }
     #[cfg(not(unix))]
     let _ = private;
-    let mut file = options.open(&temporary).map_err(io)?;
-    file.write_all(contents).and_then(|()| file.sync_all()).map_err(io)?;
-    drop(file);
-    std::fs::rename(&temporary, path).map_err(io)
+    let mut last = None;
+    for attempt in 0..100u32 {
+        let temporary = if attempt == 0 {
+            base.clone()
+        } else {
+            base.with_extension(format!("tmp{}.{attempt}", std::process::id()))
+        };
+        match options.open(&temporary) {
+            Ok(file) => return Ok((temporary, file)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => last = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// Creates `dir` (and its missing parents) readable by the owner only, so that
+/// a umask such as 002 does not make a new directory shared.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), AlexaError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| AlexaError::Io { path: dir.to_owned(), source })
+}
+
+/// Refuses a directory that users other than its owner can write to: they
+/// could swap the keys, or plant links where the keys are written.
+pub(crate) fn check_private_dir(dir: &Path) -> Result<(), AlexaError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let metadata = std::fs::metadata(dir).map_err(|source| AlexaError::Io { path: dir.to_owned(), source })?;
+        let mode = metadata.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(AlexaError::SharedDirectory { path: dir.to_owned(), mode });
+        }
+    }
+    Ok(())
 }
 
 /// POSTs `body` with `headers` to an `http://` URL over HTTP/1.1.

@@ -13,7 +13,9 @@
 //!    at most 60 seconds ahead (clock skew) ([`RequestPolicy`]);
 //! 4. the application id is one of the skill's;
 //! 5. the PEM chain (downloaded with a size cap and a timeout, once per URL at a
-//!    time, cached until its `notAfter`) is valid now, names
+//!    time and at most [`DEFAULT_MAX_DOWNLOADS`] at once, cached until its
+//!    `notAfter`, a failed URL refused from memory for [`DEFAULT_FAILURE_TTL`];
+//!    downloads never push a verified chain out) is valid now, names
 //!    `echo-api.amazon.com`, and leads to a trusted root (rustls-webpki);
 //! 6. `Signature-256` verifies over the exact body bytes (RSA, SHA-256).
 //!
@@ -48,12 +50,12 @@ mod source;
 mod url;
 mod verifier;
 
-pub use cache::DEFAULT_CAPACITY;
+pub use cache::{DEFAULT_CAPACITY, DEFAULT_FAILURE_TTL, DEFAULT_MAX_DOWNLOADS, QUEUE_WAIT};
 pub use cert::SIGNING_NAME;
 pub use error::{CertProblem, VerifyError};
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub use layer::{DEFAULT_MAX_BODY, VerifyLayer, VerifyService};
+pub use layer::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, VerifyLayer, VerifyService};
 pub use policy::{Checked, MAX_FUTURE, RequestPolicy, SKILL_EVENT_TOLERANCE, TOLERANCE};
 pub use source::{CertificateSource, DOWNLOAD_TIMEOUT, DirectorySource, DownloadError, HttpsSource, MAX_CHAIN_BYTES};
 pub use url::{CertUrl, CertUrlError};

@@ -45,7 +45,8 @@ impl DownloadError {
 
 /// Fetches the PEM chain a `SignatureCertChainUrl` names. The verifier calls
 /// it only with URLs that passed Amazon's rules, at most once per URL at a
-/// time, and caches what verifies.
+/// time and a few URLs at once, drops the future when no request awaits it any
+/// more, and caches what verifies.
 ///
 /// [`HttpsSource`] is the production one; the sandbox supplies its own so that
 /// tests never leave the machine.

@@ -14,7 +14,8 @@ const PATH_PREFIX: &str = "/echo.api/";
 
 /// A `SignatureCertChainUrl` that passed Amazon's rules: `https` (any case),
 /// host `s3.amazonaws.com` (any case), port 443 if any, and a path that starts
-/// with `/echo.api/` once its dot segments are resolved.
+/// with `/echo.api/` once its dot segments are resolved, and no query or
+/// fragment.
 ///
 /// ```
 /// use proactive_verify::CertUrl;
@@ -66,6 +67,10 @@ impl CertUrl {
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(CertUrlError::new(text, "must not carry a user name or password"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            // Each query would be another URL to download: Amazon's have none.
+            return Err(CertUrlError::new(text, "must not have a query (`?`) or a fragment (`#`)"));
         }
         if !url.path().starts_with(PATH_PREFIX) {
             return Err(CertUrlError::new(text, "must have a path starting with `/echo.api/` (case-sensitive)"));
@@ -128,6 +133,9 @@ mod tests {
             ("https://s3.amazonaws.com/echo.api/%2e%2e/x/echo-api-cert.pem", "must have a path starting with"),
             ("https://s3.amazonaws.com.evil.example/echo.api/echo-api-cert.pem", "must be on host"),
             ("https://evil@s3.amazonaws.com/echo.api/echo-api-cert.pem", "user name"),
+            ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem?n=1", "must not have a query"),
+            ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem?", "must not have a query"),
+            ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem#1", "or a fragment"),
             ("not a url", "is not a URL"),
         ] {
             let error = CertUrl::parse(fails).expect_err(fails);

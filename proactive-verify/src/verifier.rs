@@ -6,7 +6,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use rustls_pki_types::TrustAnchor;
 
-use crate::cache::{Cache, DEFAULT_CAPACITY};
+use crate::cache::{Cache, DEFAULT_CAPACITY, DEFAULT_FAILURE_TTL, DEFAULT_MAX_DOWNLOADS};
 use crate::cert::{VerifiedChain, anchors_from_pem};
 use crate::error::{VerifyError, clip};
 use crate::policy::{Checked, RequestPolicy};
@@ -63,7 +63,8 @@ impl<'a> SignatureHeaders<'a> {
 /// Cheap checks run first, so most forged requests are refused without a
 /// download: the headers, the certificate URL's rules, `request.timestamp`
 /// and the application id ([`RequestPolicy`]); then the certificate chain
-/// (downloaded once per URL at a time, cached until its `notAfter`) and the
+/// (downloaded once per URL at a time, at most 4 downloads at once, cached
+/// until its `notAfter`; a failed URL is refused from memory for 30 s) and the
 /// signature over the exact body. Cloning shares the cache.
 ///
 /// Production trusts the well-known roots (`webpki-roots`); tests and the
@@ -110,6 +111,8 @@ pub struct VerifierBuilder {
     roots: Option<Vec<TrustAnchor<'static>>>,
     source: Option<Arc<dyn CertificateSource>>,
     capacity: usize,
+    max_downloads: usize,
+    failure_ttl: std::time::Duration,
 }
 
 /// A verifier could not be built.
@@ -141,9 +144,26 @@ impl VerifierBuilder {
         self
     }
 
-    /// Keeps at most `capacity` chains (default 16).
+    /// Keeps at most `capacity` verified chains (default 16). Downloads in
+    /// flight and failures are kept apart and never push a verified chain out.
     pub fn cache_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
+        self
+    }
+
+    /// Runs at most `max` certificate downloads at once (default
+    /// [`DEFAULT_MAX_DOWNLOADS`], 4; at least 1). Further downloads wait for a
+    /// turn, at most [`QUEUE_WAIT`](crate::QUEUE_WAIT), then fail (a Tokio
+    /// timer, which the HTTPS source needs too).
+    pub fn max_downloads(mut self, max: usize) -> Self {
+        self.max_downloads = max;
+        self
+    }
+
+    /// Refuses a URL whose download or chain failed for `ttl` (default
+    /// [`DEFAULT_FAILURE_TTL`], 30 s) without downloading it again.
+    pub fn failure_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.failure_ttl = ttl;
         self
     }
 
@@ -157,7 +177,8 @@ impl VerifierBuilder {
             Some(source) => source,
             None => Arc::new(HttpsSource::new().map_err(BuildError::Http)?),
         };
-        let inner = Inner { policy: self.policy, roots: roots.into(), source, cache: Cache::new(self.capacity) };
+        let cache = Cache::new(self.capacity, self.max_downloads, self.failure_ttl);
+        let inner = Inner { policy: self.policy, roots: roots.into(), source, cache };
         Ok(Verifier { inner: Arc::new(inner) })
     }
 }
@@ -165,7 +186,14 @@ impl VerifierBuilder {
 impl Verifier {
     /// A builder for a verifier with `policy`'s skill ids, tolerances and clock.
     pub fn builder(policy: RequestPolicy) -> VerifierBuilder {
-        VerifierBuilder { policy, roots: None, source: None, capacity: DEFAULT_CAPACITY }
+        VerifierBuilder {
+            policy,
+            roots: None,
+            source: None,
+            capacity: DEFAULT_CAPACITY,
+            max_downloads: DEFAULT_MAX_DOWNLOADS,
+            failure_ttl: DEFAULT_FAILURE_TTL,
+        }
     }
 
     /// The policy: skill ids, tolerances, clock.

@@ -48,9 +48,17 @@ impl Drop for Endpoint {
 }
 
 fn start(database: &Path, sandbox_dir: &Path) -> Endpoint {
+    start_with(database, sandbox_dir, &[])
+}
+
+/// The example under `ulimit -n 1024` (as a typical service runs), with `env` set.
+fn start_with(database: &Path, sandbox_dir: &Path, env: &[(&str, &str)]) -> Endpoint {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(example_binary())
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -n 1024 && exec \"$0\" \"$@\""])
+        .arg(example_binary())
         .args([format!("127.0.0.1:{port}"), database.display().to_string()])
+        .envs(env.iter().copied())
         .env("PROACTIVE_SKILL_ID", SKILL)
         .env("PROACTIVE_SANDBOX_ALEXA", sandbox_dir)
         .stdout(Stdio::piped())
@@ -113,4 +121,92 @@ async fn only_requests_signed_by_a_trusted_alexa_are_stored() {
     let answer = trusted.post(&endpoint.url, &skill_event::skill_disabled(SKILL, USER)).await.unwrap();
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(store.get(&user).await.unwrap(), None);
+}
+
+/// Raises this process's soft open-file limit to `at_least` if it is lower
+/// (with `prlimit`, as the workspace forbids the `unsafe` a direct call needs);
+/// the hard limit must allow it.
+fn raise_open_files(at_least: u64) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let soft: u64 = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|soft| soft.parse().ok())
+        .unwrap_or(u64::MAX);
+    if soft < at_least {
+        let pid = std::process::id().to_string();
+        let status = Command::new("prlimit").args(["--pid", &pid, &format!("--nofile={at_least}:")]).status().unwrap();
+        assert!(
+            status.success(),
+            "cannot raise the open-file limit to {at_least} (this test holds 1,100 connections): raise the hard limit"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_event_is_answered_while_1100_idle_connections_are_held() {
+    raise_open_files(2400);
+    let dir = tempfile::tempdir().unwrap();
+    let alexa_dir = dir.path().join("alexa");
+    let alexa = Alexa::open(&alexa_dir).unwrap();
+    let endpoint = start_with(&dir.path().join("subscriptions.db"), &alexa_dir, &[]);
+    let address = endpoint.url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+
+    // More idle connections than the endpoint has file descriptors.
+    let idle: Vec<TcpStream> =
+        tokio::task::spawn_blocking(move || (0..1100).map(|_| TcpStream::connect(&address).unwrap()).collect())
+            .await
+            .unwrap();
+    assert_eq!(idle.len(), 1100);
+
+    let event = skill_event::subscription_changed(SKILL, USER, &["AMAZON.WeatherAlert.Activated"]);
+    // A generous bound: without a connection cap it is never answered.
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(3), alexa.post(&endpoint.url, &event))
+        .await
+        .expect("the signed event was not answered within 3 s while idle connections were held")
+        .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    drop(idle);
+}
+
+/// Reads what the endpoint sends until it closes the connection; panics if it
+/// is still open after 10 s (the endpoint's timeouts here are 300 ms).
+fn until_closed(mut stream: TcpStream, what: &str) -> String {
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => String::from_utf8_lossy(&answer).into_owned(),
+        // Closed with unread bytes of ours: a reset is a close too.
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+        Err(error) => panic!("{what}: the endpoint kept the connection open past its timeout ({error})"),
+    }
+}
+
+#[test]
+fn idle_partial_header_and_stalled_body_connections_are_closed_after_their_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let alexa_dir = dir.path().join("alexa");
+    Alexa::open(&alexa_dir).unwrap();
+    let endpoint = start_with(
+        &dir.path().join("subscriptions.db"),
+        &alexa_dir,
+        &[("PROACTIVE_HEADER_TIMEOUT_MS", "300"), ("PROACTIVE_BODY_TIMEOUT_MS", "300")],
+    );
+    let address = endpoint.url.trim_start_matches("http://").split('/').next().unwrap();
+
+    let idle = TcpStream::connect(address).unwrap();
+    let mut partial = TcpStream::connect(address).unwrap();
+    write!(partial, "POST /alexa/events HTTP/1.1\r\nHost: {address}\r\nContent-Type: appl").unwrap();
+    let mut stalled = TcpStream::connect(address).unwrap();
+    write!(stalled, "POST /alexa/events HTTP/1.1\r\nHost: {address}\r\nContent-Length: 100\r\n\r\n{{\"version\"")
+        .unwrap();
+
+    until_closed(idle, "idle");
+    until_closed(partial, "partial header");
+    let answer = until_closed(stalled, "stalled body");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("the body did not arrive within 300 ms"), "{answer}");
 }
