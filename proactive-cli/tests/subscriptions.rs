@@ -393,3 +393,40 @@ fn the_help_says_that_apply_verifies_no_signature() {
     let (_, short, _) = run(dir.path(), &["subscriptions", "--help"], "");
     assert!(short.contains("to a SQLite subscription store. Verifies no signature"), "{short}");
 }
+
+/// The README's `proactive subscriptions` commands, run as printed (through
+/// `sh`, with `examples/` beside the store), on `examples/skill-events/requests.jsonl`.
+#[test]
+fn the_readme_commands_run_as_printed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("`proactive subscriptions` works on").nth(1).expect("the README's subscriptions text");
+    let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let commands: Vec<&str> = block.lines().collect();
+    assert_eq!(commands.len(), 3, "{block}");
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(root.join("examples"), dir.path().join("examples")).unwrap();
+    let bin = cargo_bin!("proactive").parent().unwrap().to_owned();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let outputs: Vec<String> = commands
+        .iter()
+        .map(|command| {
+            let out = Command::new("sh").args(["-c", command]).current_dir(dir.path()).env("PATH", &path).output();
+            let out = out.unwrap();
+            assert_eq!(out.status.code(), Some(0), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    let summary = outputs[0].lines().last().unwrap();
+    assert_eq!(
+        summary,
+        "7 request(s): 4 updated, 1 removed, 1 stale, 1 disabled, 0 no change, 0 invalid, 0 refused; 1 tombstone(s) \
+         older than 65 min removed"
+    );
+    assert!(
+        outputs[0].contains(":6: disabled amzn1.ask.account.AGF7EXAMPLEUSERB: older than the user's SkillDisabled")
+    );
+    assert_eq!(outputs[1], format!("2 {TRASH}\n1 {WEATHER}\n"));
+    let listed: Vec<Value> = outputs[2].lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(user_ids(&listed), ["amzn1.ask.account.AGF7EXAMPLEUSERA", "amzn1.ask.account.AGF7EXAMPLEUSERC"]);
+}
