@@ -371,6 +371,24 @@ fn errors_are_clear_and_a_missing_store_is_never_created() {
     );
     let (code, _, stderr) = run(path, &["subscriptions", "apply", "--subscribers", "subs.db", "-"], "\n\n");
     assert_eq!((code, stderr.as_str()), (2, "error: no requests in the input\n"));
+    // A pretty-printed file, and a line over the limit: reported per line, the rest applied.
+    let long = format!("{{\"pad\": \"{}\"}}", "x".repeat(1_200_000));
+    let input = format!("{{\n{long}\n{}\n", subscribe("L", &ago(1), "l", NA, &[TRASH]));
+    let (code, stdout, _) = run(path, &["subscriptions", "apply", "--subscribers", "subs.db", "-"], &input);
+    assert_eq!(code, 1, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "-:1: invalid: not JSON at column 1: EOF while parsing an object; the input must be JSONL, one request body \
+         per line (`jq -c .` writes it so)"
+    );
+    assert!(
+        lines[1].starts_with("-:2: invalid: the line is 1200011 bytes or more, over the limit of "),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].starts_with("-:3: updated amzn1.ask.account.L"), "{}", lines[2]);
+
     let (code, _, stderr) = run(path, &["subscriptions", "apply", "--subscribers", "subs.db", "nope.jsonl"], "");
     assert_eq!(code, 2);
     assert!(stderr.starts_with("error: cannot read `nope.jsonl`: "), "{stderr}");
