@@ -104,7 +104,7 @@ pub(crate) fn read_template(path: &str, event_key: &str, restamp: bool) -> Resul
 }
 
 /// Opens an existing SQLite store (never creates one: a misspelled path is an error).
-fn open_store(path: &str) -> Result<SqliteStore, String> {
+pub(crate) fn open_store(path: &str) -> Result<SqliteStore, String> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => {}
         Ok(_) => return Err(format!("the subscription store `{path}` is not a file")),
@@ -121,7 +121,7 @@ fn has_subscribers(store: &SqliteStore, fanout: &FanOut) -> Result<bool, String>
 
 /// Runs a store call to its end on this thread. Outside a Tokio runtime the
 /// SQLite store works inline, so this never waits on another thread.
-fn block_on<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let waker = std::task::Waker::noop();
     let mut context = std::task::Context::from_waker(waker);

@@ -283,7 +283,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// What [`read_line`] found.
 #[derive(Debug, PartialEq, Eq)]
-enum Line {
+pub(crate) enum Line {
     /// A line ended by the delimiter (not included) is in the buffer.
     Ended,
     /// The last line, without a delimiter, is in the buffer.
@@ -296,7 +296,7 @@ enum Line {
 
 /// Reads up to `delimiter` (or to the end, for `None`) into `buffer`, never
 /// holding more than [`MAX_LINE_BYTES`]: a longer line is read to its end and dropped.
-fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>, delimiter: Option<u8>) -> io::Result<Line> {
+pub(crate) fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>, delimiter: Option<u8>) -> io::Result<Line> {
     buffer.clear();
     let mut skipped: Option<usize> = None;
     loop {

@@ -36,6 +36,7 @@ mod paths;
 mod queue;
 mod secret;
 mod send;
+mod subscriptions;
 mod validate;
 
 use std::process::ExitCode;
@@ -133,6 +134,10 @@ enum Command {
             .help("The envelope every subscriber gets (its audience and referenceId are replaced)"))
     )]
     Fanout(fanout::FanoutArgs),
+    /// Apply recorded skill event requests to a SQLite subscription store, or count and list its
+    /// subscribers.
+    #[command(subcommand)]
+    Subscriptions(subscriptions::SubscriptionsCommand),
     /// Put envelopes on an SQS queue, or run the worker that sends them (built with the `aws` feature).
     #[cfg(feature = "aws")]
     #[command(subcommand)]
@@ -206,6 +211,7 @@ fn main() -> ExitCode {
         Command::Preview { locale, path } => validate::preview(locale.as_deref(), &path),
         Command::Send(args) => send::run(args),
         Command::Fanout(args) => fanout::run(args),
+        Command::Subscriptions(command) => subscriptions::run(command),
         #[cfg(feature = "aws")]
         Command::Queue(command) => queue::run(command),
         Command::Doctor(args) => doctor::run(args),

@@ -1,6 +1,7 @@
 //! The whole skill lifecycle through `SkillEvent` and the tracker, on both
 //! stores: SkillDisabled forgets the user, a permission change without
-//! notifications unsubscribes them, and a far-future request changes nothing.
+//! notifications unsubscribes them, a far-future request changes nothing, and a
+//! replay with purging off keeps old tombstones until it purges them.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use proactive_core::UserId;
@@ -260,4 +261,36 @@ fn a_timestamp_too_large_for_epoch_milliseconds_says_out_of_range() {
     // A fraction is still a fraction.
     let error = raw_event(json!({"type": "AlexaSkillEvent.SkillDisabled", "timestamp": 1.5})).unwrap_err();
     assert!(error.to_string().contains("must be a whole number"), "{error}");
+}
+
+/// A replay of old records: SkillDisabled(t2), then a ProactiveSubscriptionChanged(t1 < t2),
+/// both older than the tombstones' time to live. With the purge after each SkillDisabled, the
+/// tombstone is gone at once and the older request brings the user back; without it, the
+/// request meets the tombstone, and a purge afterwards removes it.
+async fn an_old_tombstone_is_kept_while_purging_is_off<S: SubscriptionStore>(store: S, other: S) {
+    let t2 = Utc::now() - Duration::hours(3);
+    let t1 = t2 - Duration::minutes(1);
+    let purging = SubscriptionTracker::new(other);
+    purging.handle(&event("SkillDisabled", "A", t2, "d", json!({}))).await.unwrap();
+    let late = purging.handle(&subscribe("A", t1, "r", &[WEATHER])).await.unwrap();
+    assert!(matches!(late, Handled::Subscriptions(Tracked::Updated(_))), "purged at once: {late:?}");
+
+    let replay = SubscriptionTracker::new(store).with_purge_on_disable(false);
+    replay.handle(&event("SkillDisabled", "A", t2, "d", json!({}))).await.unwrap();
+    let late = replay.handle(&subscribe("A", t1, "r", &[WEATHER])).await.unwrap();
+    assert!(matches!(late, Handled::Subscriptions(Tracked::Disabled(_))), "kept: {late:?}");
+    assert!(subscribers(&replay, EventName::WeatherAlertActivated).await.is_empty());
+    assert_eq!(replay.purge_tombstones().await.unwrap(), 1, "the replay purges when it is done");
+}
+
+#[tokio::test]
+async fn an_old_tombstone_is_kept_while_purging_is_off_in_memory() {
+    an_old_tombstone_is_kept_while_purging_is_off(MemoryStore::new(), MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn an_old_tombstone_is_kept_while_purging_is_off_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
+    an_old_tombstone_is_kept_while_purging_is_off(open("replay.db"), open("purging.db")).await;
 }

@@ -136,6 +136,47 @@ impl SqliteStore {
         }
     }
 
+    /// How many subscribers each event has, sorted by event name; an event
+    /// nobody subscribes to is not listed. One query over the `(event_name,
+    /// user_id)` index, counting the users
+    /// [`subscribers_page`](SubscriptionStore::subscribers_page) lists.
+    ///
+    /// ```
+    /// use proactive_core::subscription::SqliteStore;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = SqliteStore::open(dir.path().join("subscriptions.db"))?;
+    /// for (event, subscribers) in store.event_counts().await? {
+    ///     println!("{subscribers} {event}");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn event_counts(&self) -> Result<Vec<(SubscribedEvent, u64)>, StoreError> {
+        let store = self.clone();
+        self.run(move |connection| {
+            let read = |e| store.error("count the subscribers", e);
+            let mut statement = connection
+                .prepare(
+                    "SELECT s.event_name, count(*)
+                     FROM proactive_subscriptions AS s JOIN proactive_users AS u ON u.user_id = s.user_id
+                     GROUP BY s.event_name
+                     ORDER BY s.event_name",
+                )
+                .map_err(read)?;
+            let rows =
+                statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))).map_err(read)?;
+            rows.map(|row| {
+                let (name, count) = row.map_err(read)?;
+                Ok((SubscribedEvent::new(&name), u64::try_from(count).unwrap_or(0)))
+            })
+            .collect()
+        })
+        .await
+    }
+
     fn error(&self, doing: &str, error: rusqlite::Error) -> StoreError {
         StoreError::with_source(format!("could not {doing} in `{}`", self.path.display()), error)
     }
@@ -427,6 +468,35 @@ mod tests {
                 path.display()
             )
         );
+    }
+
+    #[test]
+    fn event_counts_count_the_subscribers_of_each_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("subs.db")).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert_eq!(runtime.block_on(store.event_counts()).unwrap(), [], "an empty store counts nothing");
+        let state = |user: &str, events: &[&str]| UserSubscriptions {
+            user_id: UserId::new(&format!("amzn1.ask.account.{user}")).unwrap(),
+            events: events.iter().map(|name| SubscribedEvent::new(name)).collect(),
+            timestamp: "2026-03-01T08:00:00Z".parse().unwrap(),
+            request_id: "r".to_owned(),
+            api_endpoint: "https://api.amazonalexa.com".to_owned(),
+        };
+        let (weather, trash) = ("AMAZON.WeatherAlert.Activated", "AMAZON.TrashCollectionAlert.Activated");
+        for state in [state("a", &[weather, trash]), state("b", &[weather]), state("c", &[])] {
+            runtime.block_on(store.apply(state)).unwrap();
+        }
+        let counts = runtime.block_on(store.event_counts()).unwrap();
+        assert_eq!(counts, [(SubscribedEvent::new(trash), 1), (SubscribedEvent::new(weather), 2)], "by event name");
+        let tombstone = Tombstone {
+            user_id: UserId::new("amzn1.ask.account.a").unwrap(),
+            timestamp: "2026-03-01T09:00:00Z".parse().unwrap(),
+            request_id: "d".to_owned(),
+        };
+        runtime.block_on(store.disable(tombstone)).unwrap();
+        let counts = runtime.block_on(store.event_counts()).unwrap();
+        assert_eq!(counts, [(SubscribedEvent::new(weather), 1)], "a disabled user and an empty set count for nothing");
     }
 
     #[test]

@@ -67,6 +67,7 @@ use crate::{Region, UserId};
 pub struct SubscriptionTracker<S> {
     store: S,
     max_future: Duration,
+    purge_on_disable: bool,
 }
 
 /// How far ahead of now a request's timestamp may be: the verifier's
@@ -75,7 +76,7 @@ pub const MAX_FUTURE: Duration = Duration::hours(1);
 
 impl<S: Default> Default for SubscriptionTracker<S> {
     fn default() -> Self {
-        Self { store: S::default(), max_future: MAX_FUTURE }
+        Self { store: S::default(), max_future: MAX_FUTURE, purge_on_disable: true }
     }
 }
 
@@ -117,12 +118,24 @@ impl TrackerError {
 impl<S: SubscriptionStore> SubscriptionTracker<S> {
     /// A tracker over `store`.
     pub fn new(store: S) -> Self {
-        Self { store, max_future: MAX_FUTURE }
+        Self { store, max_future: MAX_FUTURE, purge_on_disable: true }
     }
 
     /// Accepts requests dated up to `max_future` after now (default [`MAX_FUTURE`]).
     pub fn with_max_future(mut self, max_future: Duration) -> Self {
         self.max_future = max_future;
+        self
+    }
+
+    /// Whether [`handle`](Self::handle) removes the expired tombstones after
+    /// each `SkillDisabled` (default `true`).
+    ///
+    /// A replay of recorded requests turns it off: its requests are old, so
+    /// the tombstone of a `SkillDisabled` may be past [`TOMBSTONE_TTL`] already,
+    /// and purged at once it would not make the replay's older requests stale.
+    /// Call [`purge_tombstones`](Self::purge_tombstones) when the replay is done.
+    pub fn with_purge_on_disable(mut self, purge: bool) -> Self {
+        self.purge_on_disable = purge;
         self
     }
 
@@ -163,7 +176,8 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
     }
 
     /// Removes a user who disabled the skill and keeps a tombstone, then
-    /// removes the tombstones older than [`TOMBSTONE_TTL`].
+    /// removes the tombstones older than [`TOMBSTONE_TTL`] (unless
+    /// [`with_purge_on_disable`](Self::with_purge_on_disable) turned it off).
     async fn disable(&self, event: &LifecycleEvent) -> Result<Handled, StoreError> {
         let tombstone = Tombstone {
             user_id: event.user_id().clone(),
@@ -178,7 +192,9 @@ impl<S: SubscriptionStore> SubscriptionTracker<S> {
                 stored,
             })),
         };
-        self.purge_tombstones().await?;
+        if self.purge_on_disable {
+            self.purge_tombstones().await?;
+        }
         Ok(handled)
     }
 
