@@ -5,13 +5,13 @@
 #   `proactive queue work` draining them, at the same concurrency, to one nginx stand-in of
 #   Amazon's token and events endpoints (202 for every event). With --moto, the same queue steps
 #   through moto's server (the local AWS of the tests) for MOTO_N envelopes, for comparison.
-# Usage, from the project root: bench/queue-bench.sh [--moto] [N=100000] [CONCURRENCY=64] [MOTO_N=1000]
+# Usage, from the project root: bench/queue-bench.sh [--moto] [N=100000] [CONCURRENCY=64] [MOTO_N=500]
 # Needs nginx (installed with apt-get when missing) and, for --moto, python3 with moto[server].
 # Works in target/queue-bench/. Prints one line per step, the ratio last.
 set -u
 src=$(cd "$(dirname "$0")" && pwd); proj=$(dirname "$src")
 use_moto=0; [ "${1:-}" = --moto ] && { use_moto=1; shift; }
-N=${1:-100000}; C=${2:-64}; MOTO_N=${3:-1000}
+N=${1:-100000}; C=${2:-64}; MOTO_N=${3:-500}
 work="$proj/target/queue-bench"; mkdir -p "$work/stand-in/tmp"
 cp "$src/stand-in/nginx.conf" "$work/stand-in/"
 command -v nginx >/dev/null || { apt-get update -qq >/dev/null 2>&1; apt-get install -y -qq nginx-light >/dev/null 2>&1 || apt-get install -y -qq nginx >/dev/null 2>&1; }
@@ -40,20 +40,22 @@ start_moto() {
   echo "moto's server did not start (pip install 'moto[server]'): $(tail -1 "$work/moto.log")"; exit 1
 }
 
-# ---- helpers: one SQS call with curl, a queue's depth, the wait for a drained queue ----
+# ---- helpers: one SQS call with curl, the wait for a drained queue ----
+# Unsigned, but with the shape of a signature: moto's server picks the service from it.
+auth='AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0'
 sqs_call() { # ENDPOINT OPERATION JSON
-  curl -s -X POST "$1/" -H 'Content-Type: application/x-amz-json-1.0' -H "X-Amz-Target: AmazonSQS.$2" -d "$3"
+  curl -s -X POST "$1/" -H 'Content-Type: application/x-amz-json-1.0' -H "X-Amz-Target: AmazonSQS.$2" -H "Authorization: $auth" -d "$3"
 }
 create_queue() { # ENDPOINT NAME -> the queue URL
   sqs_call "$1" CreateQueue "{\"QueueName\":\"$2\"}" | sed -n 's/.*"QueueUrl" *: *"\([^"]*\)".*/\1/p'
 }
 wait_drained() { # ENDPOINT QUEUE_URL: returns once nothing is left, visible or in flight
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$auth" <<'PY'
 import http.client, json, sys, time, urllib.parse
-endpoint, queue = sys.argv[1], sys.argv[2]
+endpoint, queue, auth = sys.argv[1], sys.argv[2], sys.argv[3]
 conn = http.client.HTTPConnection(urllib.parse.urlparse(endpoint).netloc)
 body = json.dumps({"QueueUrl": queue, "AttributeNames": ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]})
-headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.GetQueueAttributes"}
+headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.GetQueueAttributes", "Authorization": auth}
 while True:
     conn.request("POST", "/", body, headers)
     attributes = json.loads(conn.getresponse().read()).get("Attributes", {})
