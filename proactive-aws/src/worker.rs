@@ -6,13 +6,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use crate::dead_letter::DeadLetterSink;
 use crate::delivery::{Delivery, Disposition, Inbound};
 use crate::message::REGION_ATTRIBUTE;
+
+/// How long the deleter waits to fill a batch of 10 before it deletes fewer.
+const DELETE_LINGER: Duration = Duration::from_millis(10);
+/// Delete calls in flight at once.
+const DELETES_IN_FLIGHT: usize = 4;
 
 /// How the [`Worker`] polls and holds messages.
 #[derive(Clone, Debug)]
@@ -82,7 +87,10 @@ pub struct WorkerError {
 /// containers and servers.
 ///
 /// - At most [`concurrency`](WorkerConfig::concurrency) messages are held at
-///   once; it receives only as many as it has room for.
+///   once; it receives only as many as it has room for. Several receives run
+///   at once (one for every 16 of concurrency, up to 4), and each waits for
+///   room for a batch (a quarter of the concurrency, up to 10), so that each
+///   receive and each delete carries several messages.
 /// - While a send retries, the message's visibility timeout is extended, so no
 ///   other consumer receives it meanwhile.
 /// - Delivered messages are deleted (in batches); refused ones are written to
@@ -130,32 +138,29 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
         let mut tasks = JoinSet::new();
         let mut summary = WorkerSummary::default();
         let mut shutdown = std::pin::pin!(shutdown);
+        // Several receives at once, each for a batch, so that the queue's
+        // round trips overlap and each call carries up to 10 messages.
+        let mut receives = JoinSet::new();
+        for _ in 0..receivers(this.config.concurrency) {
+            receives.spawn(Arc::clone(&this).receive_batch(Arc::clone(&permits)));
+        }
         let result = loop {
             while let Some(done) = tasks.try_join_next() {
                 record(&mut summary, done);
             }
-            let first = tokio::select! {
+            let (held, received) = tokio::select! {
                 () = &mut shutdown => break Ok(()),
-                permit = Arc::clone(&permits).acquire_owned() => permit,
-            };
-            let Ok(first) = first else { break Ok(()) };
-            let mut held = vec![first];
-            while held.len() < 10 {
-                match Arc::clone(&permits).try_acquire_owned() {
-                    Ok(permit) => held.push(permit),
-                    Err(_) => break,
-                }
-            }
-            let received = tokio::select! {
-                () = &mut shutdown => break Ok(()),
-                received = this.receive(held.len()) => received,
+                Some(batch) = receives.join_next() => match batch {
+                    Ok(batch) => batch,
+                    Err(error) => break Err(WorkerError { message: "a receive failed".to_owned(), source: Some(Box::new(error)) }),
+                },
             };
             let messages = match received {
                 Ok(messages) => messages,
                 Err(error) => break Err(error),
             };
             summary.received += messages.len() as u64;
-            for (message, permit) in messages.into_iter().zip(held.drain(..)) {
+            for (message, permit) in messages.into_iter().zip(held) {
                 let this = Arc::clone(&this);
                 let deletes = deletes.clone();
                 tasks.spawn(async move {
@@ -164,7 +169,10 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
                     done
                 });
             }
+            receives.spawn(Arc::clone(&this).receive_batch(Arc::clone(&permits)));
         };
+        // Receives still waiting are cancelled: what they would have got stays on the queue.
+        receives.abort_all();
         info!(in_flight = tasks.len(), "stopping: no more receives");
         let grace = tokio::time::sleep(this.config.shutdown_grace);
         tokio::pin!(grace);
@@ -185,6 +193,16 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
         let _ = deleter.await;
         info!(?summary, elapsed_ms = started.elapsed().as_millis() as u64, "worker stopped");
         result.map(|()| summary)
+    }
+
+    /// Waits for room for a batch ([`hold`]), then receives at most that many.
+    async fn receive_batch(
+        self: Arc<Self>,
+        permits: Arc<Semaphore>,
+    ) -> (Vec<OwnedSemaphorePermit>, Result<Vec<Message>, WorkerError>) {
+        let held = hold(&permits, batch(self.config.concurrency)).await;
+        let received = self.receive(held.len()).await;
+        (held, received)
     }
 
     async fn receive(&self, max: usize) -> Result<Vec<Message>, WorkerError> {
@@ -271,15 +289,32 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
         }
     }
 
-    /// A task that deletes settled messages in batches of 10.
+    /// A task that deletes settled messages in batches of 10: it waits up to
+    /// [`DELETE_LINGER`] to fill a batch, and keeps up to [`DELETES_IN_FLIGHT`]
+    /// calls going at once.
     fn deleter(self: &Arc<Self>) -> (mpsc::UnboundedSender<String>, tokio::task::JoinHandle<()>) {
         let (sender, mut receipts) = mpsc::unbounded_channel::<String>();
         let this = Arc::clone(self);
         let task = tokio::spawn(async move {
+            let mut calls = JoinSet::new();
             let mut batch = Vec::with_capacity(10);
             while receipts.recv_many(&mut batch, 10).await > 0 {
-                this.delete(std::mem::take(&mut batch)).await;
+                let linger = tokio::time::sleep(DELETE_LINGER);
+                tokio::pin!(linger);
+                while batch.len() < 10 {
+                    let room = 10 - batch.len();
+                    tokio::select! {
+                        read = receipts.recv_many(&mut batch, room) => if read == 0 { break },
+                        () = &mut linger => break,
+                    }
+                }
+                while calls.len() >= DELETES_IN_FLIGHT {
+                    let _ = calls.join_next().await;
+                }
+                let (this, batch) = (Arc::clone(&this), std::mem::replace(&mut batch, Vec::with_capacity(10)));
+                calls.spawn(async move { this.delete(batch).await });
             }
+            while calls.join_next().await.is_some() {}
         });
         (sender, task)
     }
@@ -317,6 +352,43 @@ fn record(summary: &mut WorkerSummary, done: Result<Done, tokio::task::JoinError
         Ok(Done::DeadLettered) => summary.dead_lettered += 1,
         Ok(Done::Released) | Err(_) => summary.released += 1,
     }
+}
+
+/// How many receives are in flight at once: one for every 16 messages of
+/// concurrency, 1 to 4.
+fn receivers(concurrency: usize) -> usize {
+    (concurrency / 16).clamp(1, 4)
+}
+
+/// How much room a receive waits for: a quarter of the concurrency, 1 to 10.
+/// Waiting for a batch rather than for one free slot costs little concurrency
+/// and makes each receive (and each delete) carry several messages.
+fn batch(concurrency: usize) -> usize {
+    (concurrency / 4).clamp(1, 10)
+}
+
+/// Waits until `first` permits are free, then takes as many more as are free,
+/// up to 10 in all: one permit for each message a receive may bring.
+async fn hold(permits: &Arc<Semaphore>, first: usize) -> Vec<OwnedSemaphorePermit> {
+    let Ok(mut permit) = Arc::clone(permits).acquire_many_owned(u32::try_from(first).unwrap_or(1)).await else {
+        // Never closed; were it, no receive could have room.
+        return std::future::pending().await;
+    };
+    let more = permits.available_permits().min(10usize.saturating_sub(first));
+    if more > 0
+        && let Ok(extra) = Arc::clone(permits).try_acquire_many_owned(u32::try_from(more).unwrap_or(0))
+    {
+        permit.merge(extra);
+    }
+    let mut held = Vec::with_capacity(permit.num_permits());
+    while permit.num_permits() > 1 {
+        match permit.split(1) {
+            Some(one) => held.push(one),
+            None => break,
+        }
+    }
+    held.push(permit);
+    held
 }
 
 fn secs(duration: Duration) -> i32 {
