@@ -108,7 +108,15 @@ run_fanout() { # SQS_ENDPOINT N
   if ! "$bin" queue fanout --help > /dev/null 2>&1; then
     echo "proactive queue fanout: skipped (not in this build yet)"; return
   fi
-  echo "proactive queue fanout: TODO seed $2 subscribers into moto's DynamoDB, then time the fan-out into $1"
+  [ -n "${moto:-}" ] || start_moto
+  local table="fanout-$$"
+  python3 "$src/seed-dynamodb.py" "$moto" "$table" "$2"
+  head -n 1 "$work/events.jsonl" > "$work/template.json"
+  local queue; queue=$(create_queue "$1" "fanout-$$")
+  local out
+  out=$(/usr/bin/time -f 'wall=%e cpu=%U+%S rss=%M' "$bin" queue fanout --aws-endpoint "$1" --dynamodb-endpoint "$moto" \
+        --queue-url "$queue" --table "$table" --event-key "bench-$$" "$work/template.json" 2>&1)
+  echo "proactive queue fanout (DynamoDB on moto, SQS stand-in): $2 subscribers: $(echo "$out" | tr '\n' ' ')"
 }
 
 python3 "$src/gen-events.py" "$N" "$work/events.jsonl"
@@ -117,7 +125,7 @@ queue=$(create_queue "$sqs" "events-$$")
 run_enqueue "SQS stand-in" "$sqs" "$queue" "$work/events.jsonl" "$N"
 run_work "SQS stand-in" "$sqs" "$queue" "$N"
 stand_in_work_eps=$work_eps; stand_in_work_cpu=$work_cpu
-run_fanout "$sqs" "$N"
+run_fanout "$sqs" "${FANOUT_N:-20000}"
 if [ "$use_moto" = 1 ]; then
   start_moto
   head -n "$MOTO_N" "$work/events.jsonl" > "$work/events-moto.jsonl"

@@ -20,6 +20,10 @@ pub(crate) struct FanoutArgs {
     /// kept there too.
     #[arg(long, value_name = "TABLE")]
     table: String,
+    /// Reach DynamoDB at this URL instead of --aws-endpoint (a local emulation of DynamoDB beside
+    /// another of SQS, as the benchmark runs them).
+    #[arg(long, value_name = "URL")]
+    dynamodb_endpoint: Option<String>,
     /// What names this business event. Each user's referenceId is made from it and their user id,
     /// and the checkpoint is kept under it: run the same command again after an interruption and it
     /// resumes after the last page it enqueued; once done, it enqueues nothing.
@@ -46,7 +50,8 @@ pub(crate) async fn run(args: FanoutArgs) -> u8 {
         Ok(fanout) => fanout,
         Err(code) => return code,
     };
-    let config = proactive_aws::sdk_config(args.queue.aws_endpoint.as_deref()).await;
+    let dynamodb_endpoint = args.dynamodb_endpoint.as_deref().or(args.queue.aws_endpoint.as_deref());
+    let config = proactive_aws::sdk_config(dynamodb_endpoint).await;
     let store = DynamoDbStore::new(aws_sdk_dynamodb::Client::new(&config), args.table.clone());
     if let Err(error) = store.check_table().await {
         error!("{}", chain(&error));
