@@ -79,11 +79,11 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod __private;
 mod audience;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+pub mod derive_support;
 mod envelope;
 mod event;
 mod ids;
@@ -114,7 +114,7 @@ pub use audience::Audience;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
-pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
+pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, ExpiryDuration, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use json::Parsed;

@@ -8,7 +8,7 @@ use proactive_core::subscription::{Outcome, SqliteStore, SubscriptionChangedRequ
 /// The body Alexa POSTs to the skill's events endpoint.
 async fn on_request(tracker: &SubscriptionTracker<SqliteStore>, body: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
     // An error here means the body is not a subscription change: answer 400 with its message.
-    let request = SubscriptionChangedRequest::from_json(body)?;
+    let request = SubscriptionChangedRequest::from_slice(body)?;
     // An error here means the store failed: answer 500, and Alexa retries.
     match tracker.apply(&request).await? {
         Outcome::Updated(change) => {

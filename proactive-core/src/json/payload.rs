@@ -306,7 +306,7 @@ impl Facts {
             self.violations.push((path.to_owned(), Violation::TooManyItems { max: max_items, actual: items.len() }));
         }
         let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-        if unique && let Some(index) = crate::schemas::__::first_duplicate(&texts) {
+        if unique && let Some(index) = crate::schemas::builder_support::first_duplicate(&texts) {
             self.violations.push((path.to_owned(), Violation::DuplicateItem { index }));
         }
     }
