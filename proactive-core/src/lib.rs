@@ -103,6 +103,10 @@ mod validate;
 mod window;
 
 pub use chrono;
+/// The 8 payload types, their builders and [`EventName`](schemas::EventName):
+/// the [`proactive-schemas`](proactive_schemas) crate, documented here so that
+/// links to it resolve in `cargo doc -p proactive-core`.
+#[doc(inline)]
 pub use proactive_schemas as schemas;
 /// Checking that a request to the skill comes from Alexa: the
 /// [`proactive-verify`](proactive_verify) crate, with the `verify` feature.
