@@ -12,7 +12,7 @@ use proactive_core::{Region, Severity};
 use serde_json::{Value, json};
 
 use crate::color::{Prefix, Stream};
-use crate::{Format, INVALID, OK, USAGE};
+use crate::{Allow, Format, INVALID, OK, USAGE};
 
 /// Every option of `proactive doctor`.
 #[derive(clap::Args)]
@@ -43,6 +43,9 @@ pub(crate) struct DoctorArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Leave out a warning you have checked and accept (repeatable).
+    #[arg(long, value_enum, value_name = "WARNING")]
+    allow: Vec<Allow>,
 }
 
 /// One finding, from any check.
@@ -115,6 +118,9 @@ pub(crate) fn run(args: DoctorArgs) -> u8 {
                 return USAGE;
             }
         }
+    }
+    if args.allow.contains(&Allow::LocaleSupport) {
+        lines.retain(|line| line.severity == Severity::Error || line.check != "locale-support");
     }
     lines.sort_by_key(|line| line.severity);
     report(&lines, args.format)

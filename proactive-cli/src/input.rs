@@ -216,7 +216,7 @@ impl Ready {
 
 impl Raw {
     /// The envelope prepared for sending straight from the bytes read, with one
-    /// parse ([`PreparedEnvelope::from_json`]: a line that says exactly what its
+    /// parse ([`PreparedEnvelope::from_bytes`]: a line that says exactly what its
     /// envelope says is the body as it is); or the line back when it is not a
     /// valid envelope, or is a `--failed` line, for [`parse`](Self::parse).
     pub(crate) fn prepare(self) -> Result<Ready, Raw> {
@@ -225,7 +225,7 @@ impl Raw {
             Content::Bytes(bytes) if !bytes.starts_with(FAILED_PREFIX.as_bytes()) => Bytes::from(bytes),
             content => return Err(Self { file, line, content }),
         };
-        match PreparedEnvelope::from_json(bytes.clone()) {
+        match PreparedEnvelope::from_bytes(bytes.clone()) {
             Ok(prepared) => Ok(Ready { file, line, text: bytes, prepared }),
             // The other holder is gone: the conversion copies nothing.
             Err(_) => Err(Self { file, line, content: Content::Bytes(Vec::from(bytes)) }),

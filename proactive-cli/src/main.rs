@@ -91,6 +91,9 @@ enum Command {
         /// Print only events with errors or warnings, and the total.
         #[arg(long, short)]
         quiet: bool,
+        /// Leave out a warning you have checked and accept (repeatable).
+        #[arg(long, value_enum, value_name = "WARNING")]
+        allow: Vec<Allow>,
         /// Files holding one envelope (`.json`) or one per line (`.jsonl`); `-` reads JSONL from stdin.
         #[arg(required = true)]
         paths: Vec<String>,
@@ -193,6 +196,14 @@ enum Format {
     Json,
 }
 
+/// A warning `validate --allow` and `doctor --allow` leave out.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Allow {
+    /// An event sent in (or a skill with) a locale Amazon does not document the
+    /// schema for, such as `AMAZON.OrderStatus.Updated` in de-DE.
+    LocaleSupport,
+}
+
 /// Exit status: everything fine.
 const OK: u8 = 0;
 /// Exit status: some event is invalid or was not delivered.
@@ -207,7 +218,7 @@ fn main() -> ExitCode {
     let cli = Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit());
     color::init(cli.color);
     let code = match cli.command {
-        Command::Validate { format, quiet, paths } => validate::validate(format, quiet, &paths),
+        Command::Validate { format, quiet, allow, paths } => validate::validate(format, quiet, &allow, &paths),
         Command::Preview { locale, path } => validate::preview(locale.as_deref(), &path),
         Command::Send(args) => send::run(args),
         Command::Fanout(args) => fanout::run(args),
@@ -255,7 +266,8 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
             return USAGE;
         }
     };
-    let manifest = names.into_iter().fold(EventsManifest::new(endpoint), EventsManifest::publish);
+    // The lifecycle subscriptions too: without them `doctor` warns about the manifest this writes.
+    let manifest = names.into_iter().fold(EventsManifest::new(endpoint).subscribe_lifecycle(), EventsManifest::publish);
     match (merge, existing) {
         (Some(path), Some(text)) => match manifest.merge_json(&text) {
             // Already merged (whatever its formatting): the file is left untouched.
@@ -267,7 +279,11 @@ fn manifest(events: &[String], endpoint: Option<&str>, merge: Option<&str>) -> u
             Ok(merged) => {
                 match files::replace(target.as_deref().unwrap_or(std::path::Path::new(path)), merged.as_bytes()) {
                     Ok(()) => {
-                        out!("{path}: merged the permission, {} publication(s) and the events endpoint", events.len());
+                        out!(
+                            "{path}: merged the permission, {} publication(s), the subscription and lifecycle events, and \
+                         the events endpoint",
+                            events.len()
+                        );
                         OK
                     }
                     Err(error) => {

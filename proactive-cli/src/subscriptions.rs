@@ -245,7 +245,7 @@ fn too_long(len: usize) -> String {
 
 /// Applies one request body; `Err` only when the store failed (the run stops).
 fn apply_line(bytes: &[u8], number: usize, tracker: &SubscriptionTracker<SqliteStore>) -> Result<Applied, StoreError> {
-    let event = match SkillEvent::from_json(bytes) {
+    let event = match SkillEvent::from_slice(bytes) {
         Ok(event) => event,
         Err(error) => return Ok(Applied::Invalid(invalid_message(&error, bytes, number))),
     };

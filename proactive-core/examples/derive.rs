@@ -26,7 +26,6 @@ struct Episode {
     channel: Option<PerLocale>,
     /// The application's own bookkeeping, not part of the event.
     #[proactive(skip)]
-    #[allow(dead_code, reason = "shows a field the event leaves out")]
     catalog_id: u64,
 }
 

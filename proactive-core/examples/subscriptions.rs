@@ -198,7 +198,7 @@ fn verifier() -> Result<Verifier, Box<dyn std::error::Error>> {
 
 /// `POST /alexa/events`, behind the verifier.
 async fn events(State(tracker): State<Arc<SubscriptionTracker<SqliteStore>>>, body: Bytes) -> Response {
-    let event = match SkillEvent::from_json(&body) {
+    let event = match SkillEvent::from_slice(&body) {
         Ok(event) => event,
         Err(error) => {
             eprintln!("refused a request: {error}");

@@ -21,6 +21,27 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// skew cannot push it past Amazon's limit.
 pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);
 
+/// A length of time [`EnvelopeBuilder::expires_after`] takes: a
+/// [`chrono::TimeDelta`] or a [`std::time::Duration`].
+pub trait ExpiryDuration {
+    /// The duration as a `TimeDelta`; a `std::time::Duration` too long for one
+    /// becomes the longest `TimeDelta`, which validation reports as outside
+    /// Amazon's window.
+    fn into_time_delta(self) -> Duration;
+}
+
+impl ExpiryDuration for Duration {
+    fn into_time_delta(self) -> Duration {
+        self
+    }
+}
+
+impl ExpiryDuration for std::time::Duration {
+    fn into_time_delta(self) -> Duration {
+        Duration::from_std(self).unwrap_or(Duration::MAX)
+    }
+}
+
 /// One Proactive Events request body: what is POSTed to Amazon.
 ///
 /// Serializes to exactly Amazon's JSON, with all six keys every time
@@ -46,13 +67,13 @@ pub const DEFAULT_EXPIRY: Duration = Duration::hours(23);
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
     /// When the event happened; RFC 3339, written in UTC.
-    #[serde(serialize_with = "crate::schemas::__::write_rfc3339")]
+    #[serde(serialize_with = "crate::schemas::builder_support::write_rfc3339")]
     pub timestamp: DateTime<Utc>,
     /// The event's id; a user receives at most one event per id.
     pub reference_id: ReferenceId,
     /// When Amazon deletes the notification if still undelivered:
     /// `timestamp + 5 min ..= timestamp + 24 h`.
-    #[serde(serialize_with = "crate::schemas::__::write_rfc3339")]
+    #[serde(serialize_with = "crate::schemas::builder_support::write_rfc3339")]
     pub expiry_time: DateTime<Utc>,
     /// The event: schema name and payload.
     pub event: AnyEvent,
@@ -201,9 +222,26 @@ impl EnvelopeBuilder {
         self
     }
 
-    /// Sets the expiry as a duration after the timestamp.
-    pub fn expires_after(mut self, duration: Duration) -> Self {
-        self.expiry = Expiry::After(duration);
+    /// Sets the expiry as a duration after the timestamp: a
+    /// [`chrono::TimeDelta`] or a [`std::time::Duration`].
+    ///
+    /// ```
+    /// use proactive_core::chrono::TimeDelta;
+    /// use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertActivated, WeatherAlertType};
+    /// use proactive_core::{Audience, Envelope};
+    ///
+    /// let payload = WeatherAlertActivated::builder()
+    ///     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+    ///     .build();
+    /// let hours = Envelope::builder(payload.clone(), Audience::Multicast)
+    ///     .expires_after(std::time::Duration::from_secs(2 * 3600))
+    ///     .build();
+    /// assert_eq!(hours.expiry_time - hours.timestamp, TimeDelta::hours(2));
+    /// let delta = Envelope::builder(payload, Audience::Multicast).expires_after(TimeDelta::hours(2)).build();
+    /// assert_eq!(delta.expiry_time - delta.timestamp, TimeDelta::hours(2));
+    /// ```
+    pub fn expires_after(mut self, duration: impl ExpiryDuration) -> Self {
+        self.expiry = Expiry::After(duration.into_time_delta());
         self
     }
 
@@ -247,7 +285,8 @@ impl EnvelopeBuilder {
         let expiry_time = match self.expiry {
             Expiry::Default => timestamp + DEFAULT_EXPIRY,
             Expiry::At(at) => at,
-            Expiry::After(duration) => timestamp + duration,
+            // Past the end of time: the latest date-time, which validation reports.
+            Expiry::After(duration) => timestamp.checked_add_signed(duration).unwrap_or(DateTime::<Utc>::MAX_UTC),
         };
         let envelope = Envelope {
             timestamp,

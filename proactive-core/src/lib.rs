@@ -79,11 +79,11 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod __private;
 mod audience;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+pub mod derive_support;
 mod envelope;
 mod event;
 pub mod fanout;
@@ -104,6 +104,10 @@ mod validate;
 mod window;
 
 pub use chrono;
+/// The 8 payload types, their builders and [`EventName`](schemas::EventName):
+/// the [`proactive-schemas`](proactive_schemas) crate, documented here so that
+/// links to it resolve in `cargo doc -p proactive-core`.
+#[doc(inline)]
 pub use proactive_schemas as schemas;
 /// Checking that a request to the skill comes from Alexa: the
 /// [`proactive-verify`](proactive_verify) crate, with the `verify` feature.
@@ -115,7 +119,7 @@ pub use audience::Audience;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
-pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
+pub use envelope::{DEFAULT_EXPIRY, Envelope, EnvelopeBuilder, ExpiryDuration, MAX_BODY_BYTES, MAX_EXPIRY, MIN_EXPIRY};
 pub use event::ProactiveEvent;
 pub use ids::{InvalidLocale, InvalidReferenceId, InvalidUserId, Locale, ReferenceId, UserId};
 pub use json::Parsed;

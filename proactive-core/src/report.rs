@@ -212,6 +212,24 @@ impl Report {
         within
     }
 
+    /// The report without the warnings of `rule`: for a warning you have
+    /// checked and accept, such as [`Rule::LocaleSupport`] for an event Amazon
+    /// documents for en-US only, sent in de-DE. Errors are never left out.
+    ///
+    /// ```
+    /// use proactive_core::{Report, Rule};
+    ///
+    /// let mut report = Report::new();
+    /// report.warning(Rule::LocaleSupport, "localizedAttributes[1].locale", "documented for en-US only");
+    /// assert!(!report.is_clean());
+    /// assert!(report.allow(Rule::LocaleSupport).is_clean());
+    /// ```
+    #[must_use]
+    pub fn allow(mut self, rule: Rule) -> Self {
+        self.problems.retain(|p| p.severity == Severity::Error || p.rule != rule);
+        self
+    }
+
     /// Whether some problem breaks `rule` at `path`.
     pub fn has(&self, rule: Rule, path: &str) -> bool {
         self.problems.iter().any(|p| p.rule == rule && p.path == path)

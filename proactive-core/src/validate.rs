@@ -118,7 +118,7 @@ pub(crate) fn check_sending_time(expiry_time: DateTime<Utc>, now: DateTime<Utc>,
 }
 
 /// `timestamp + 5 min <= expiryTime <= timestamp + 24 h`, both inclusive. The
-/// message says by how much the window is missed, to the nanosecond.
+/// message says by how much the window is missed, rounded for a person.
 pub(crate) fn check_expiry_window(timestamp: DateTime<Utc>, expiry_time: DateTime<Utc>, report: &mut Report) {
     let window = expiry_time - timestamp;
     if (MIN_EXPIRY..=MAX_EXPIRY).contains(&window) {
@@ -242,7 +242,9 @@ pub(crate) fn check_localized_attributes<'a>(
                 Rule::LocaleSupport,
                 at("locale"),
                 format!(
-                    "Amazon documents `{}` for {} only; users in {locale} may not receive it",
+                    "Amazon documents `{}` for {} only; users in {locale} may not receive it (a gap in Amazon's \
+                     documentation, not an error: `report.allow(Rule::LocaleSupport)` or `proactive validate --allow \
+                     locale-support` leaves it out)",
                     name,
                     supported.join(", ")
                 ),
@@ -343,33 +345,38 @@ fn has_reference_prefix(text: &str) -> bool {
     text.get(..LOCALIZED_ATTRIBUTE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(LOCALIZED_ATTRIBUTE_PREFIX))
 }
 
-/// `1 h 2 min`, `30 s`, `24 h 1 µs`: a non-negative duration, exactly, in the
-/// largest units that describe it (the fraction of a second in ms, µs or ns).
+/// `1 h 2 min`, `30 s`, `25 h 0.3 ms`, `just over 24 h`, `under 0.1 ms`: a
+/// non-negative duration rounded for a person, in whole hours, minutes and
+/// seconds, and the fraction of a second in milliseconds to one decimal; a
+/// fraction too small for that is "just over" the rest (never "0 s", which
+/// would read as no difference at all).
 pub(crate) fn describe(duration: chrono::Duration) -> String {
     let secs = duration.num_seconds().unsigned_abs();
     let nanos = duration.subsec_nanos().unsigned_abs();
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(format!("{h} h"));
+    for (value, unit) in [(h, "h"), (m, "min"), (s, "s")] {
+        if value > 0 {
+            parts.push(format!("{value} {unit}"));
+        }
     }
-    if m > 0 {
-        parts.push(format!("{m} min"));
+    // Tenths of a millisecond, rounded to the nearest.
+    let tenths = (nanos + 50_000) / 100_000;
+    match (nanos, tenths) {
+        (0, _) if parts.is_empty() => "0 s".to_owned(),
+        (0, _) => parts.join(" "),
+        (_, 0) if parts.is_empty() => "under 0.1 ms".to_owned(),
+        (_, 0) => format!("just over {}", parts.join(" ")),
+        (_, tenths) => {
+            let ms = if tenths % 10 == 0 {
+                format!("{} ms", tenths / 10)
+            } else {
+                format!("{}.{} ms", tenths / 10, tenths % 10)
+            };
+            parts.push(ms);
+            parts.join(" ")
+        }
     }
-    if s > 0 {
-        parts.push(format!("{s} s"));
-    }
-    if nanos > 0 {
-        parts.push(match (nanos % 1_000_000, nanos % 1_000) {
-            (0, _) => format!("{} ms", nanos / 1_000_000),
-            (_, 0) => format!("{} µs", nanos / 1_000),
-            _ => format!("{nanos} ns"),
-        });
-    }
-    if parts.is_empty() {
-        parts.push("0 s".to_owned());
-    }
-    parts.join(" ")
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {

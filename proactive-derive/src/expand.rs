@@ -2,7 +2,7 @@
 //!
 //! `to_event` builds the generated payload type as a nested struct literal, one
 //! level per object of the schema, with each mapped field converted through a
-//! helper trait of `proactive_core::__private`. Those calls are spanned on the
+//! helper trait of `proactive_core::derive_support`. Those calls are spanned on the
 //! field's type, so a type that does not fit its path is reported there.
 //!
 //! Paths go through short aliases imported at the top of the `const _` block
@@ -33,12 +33,15 @@ pub(crate) fn expand(input: &Input, plan: &Plan) -> TokenStream {
     let payload = generator.payload();
     let localized_attributes = generator.localized_attributes();
     let check = generator.check();
+    // A skipped field is read here, so that leaving it out of the event does not
+    // make it dead code the user has to `allow`.
+    let skipped = input.fields.iter().filter(|field| field.attrs.skip.is_some()).map(|field| field.member);
     quote! {
         #[doc(hidden)]
         #[allow(unused_imports)]
         const _: () = {
             use #krate as __proactive;
-            use __proactive::__private;
+            use __proactive::derive_support;
             use __proactive::schemas::#module as __schema;
             use ::core::option::Option as __Option;
 
@@ -49,6 +52,7 @@ pub(crate) fn expand(input: &Input, plan: &Plan) -> TokenStream {
                 }
 
                 fn to_event(&self) -> __proactive::schemas::AnyEvent {
+                    #(let _ = &self.#skipped;)*
                     let payload: #payload_ty = #payload;
                     __proactive::schemas::EventPayload::into_any(payload)
                 }
@@ -190,12 +194,12 @@ impl Generator<'_, '_> {
         match &node.kind {
             Kind::Text if node.localizable => {
                 let key = &self.plan.keys[&index];
-                quote_spanned!(span=> <#ty as __private::LocalizableText>::localized_text(#arg, #key))
+                quote_spanned!(span=> <#ty as derive_support::LocalizableText>::localized_text(#arg, #key))
             }
-            Kind::Text => quote_spanned!(span=> <#ty as __private::Text>::text(#arg)),
+            Kind::Text => quote_spanned!(span=> <#ty as derive_support::Text>::text(#arg)),
             _ => {
                 let target = self.target_type(node);
-                quote_spanned!(span=> <#ty as __private::Fits<#target>>::fit(#arg))
+                quote_spanned!(span=> <#ty as derive_support::Fits<#target>>::fit(#arg))
             }
         }
     }
@@ -255,7 +259,7 @@ impl Generator<'_, '_> {
         }
         let entries = self.plan.keys.iter().map(|(index, key)| {
             let per_locale = self.per_locale(*index);
-            quote!(__private::localize(&mut attributes, #key, #per_locale);)
+            quote!(derive_support::localize(&mut attributes, #key, #per_locale);)
         });
         quote! {
             fn localized_attributes(&self) -> __proactive::LocalizedAttributes {
@@ -277,7 +281,7 @@ impl Generator<'_, '_> {
                 let per_locale = self.per_locale(*index);
                 quote!((#name, #path, #per_locale))
             });
-            checks.push(quote!(__private::check_locale_coverage(report, &[#(#fields),*]);));
+            checks.push(quote!(derive_support::check_locale_coverage(report, &[#(#fields),*]);));
         }
         for object in self.plan.schema.all_fields() {
             if let Some(check) = self.partial_object_check(object) {
@@ -328,14 +332,14 @@ impl Generator<'_, '_> {
             return None;
         }
         let path = object.path;
-        Some(quote!(__private::check_partial_object(report, #path, &[#(#required),*], &[#(#others),*]);))
+        Some(quote!(derive_support::check_partial_object(report, #path, &[#(#required),*], &[#(#others),*]);))
     }
 
     /// An `Option<&PerLocale>` expression for a field on a localized path.
     fn per_locale(&self, index: usize) -> TokenStream {
         let field = &self.input.fields[index];
         let (member, ty) = (field.member, field.value_ty());
-        let method = quote_spanned!(ty.span()=> <#ty as __private::LocalizableText>::per_locale);
+        let method = quote_spanned!(ty.span()=> <#ty as derive_support::LocalizableText>::per_locale);
         if field.option_inner.is_some() {
             quote! {
                 match &self.#member {

@@ -34,6 +34,8 @@
 
 mod localized_text;
 mod payload;
+#[cfg(feature = "schemars")]
+mod plain;
 mod rfc3339;
 
 #[rustfmt::skip]
@@ -45,7 +47,7 @@ pub use payload::{EventPayload, UnknownEventName, Violation, Visitor};
 
 /// Runtime support for the generated builders. Not a public API.
 #[doc(hidden)]
-pub mod __ {
+pub mod builder_support {
     pub use crate::payload::first_duplicate;
     pub use crate::rfc3339::{
         Rfc3339, deserialize as rfc3339, deserialize_opt as rfc3339_opt, serialize as write_rfc3339,

@@ -1,14 +1,17 @@
 //! Date-times as Amazon reads them: read strictly as RFC 3339, and written (the
-//! envelope's, the payloads') as chrono's serde writes them, without its
-//! formatting machinery: a UTC time in years 0 to 9999 is written digit by
-//! digit into a stack buffer (chrono goes through `fmt::Display`, a tenth of
-//! a bulk send's serialization); any other is left to chrono. The text is the
-//! same byte for byte: `2019-02-13T14:00:00Z`, with `.mmm`, `.uuuuuu` or
-//! `.nnnnnnnnn` when the time has a fraction, as chrono's `SecondsFormat::AutoSi`.
+//! envelope's, the payloads') at millisecond precision, as Amazon's examples
+//! and the envelope's own timestamp are: `2019-02-13T14:00:00Z`, or
+//! `2019-02-13T14:00:00.612Z` when the time has a fraction (anything finer
+//! than a millisecond is dropped, so `Utc::now()` in a payload is written as
+//! the timestamp is). The text is what chrono's serde writes for the time
+//! truncated to milliseconds, byte for byte, without chrono's formatting
+//! machinery: a UTC time in years 0 to 9999 is written digit by digit into a
+//! stack buffer (chrono goes through `fmt::Display`, a tenth of a bulk send's
+//! serialization); any other is left to chrono.
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serializer, de};
 
 /// A date-time field's value, read strictly: only what
@@ -47,13 +50,14 @@ pub fn deserialize_opt<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opt
     Ok(Option::<Rfc3339>::deserialize(deserializer)?.map(|time| time.0))
 }
 
-/// `#[serde(serialize_with)]` for a `DateTime<Utc>`: what chrono's `Serialize` writes.
+/// `#[serde(serialize_with)]` for a `DateTime<Utc>`: what chrono's `Serialize`
+/// writes for the time truncated to milliseconds.
 pub fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buffer = [0u8; 32];
     match write(time, &mut buffer) {
         // Only ASCII digits and separators were written.
         Some(len) => serializer.serialize_str(std::str::from_utf8(&buffer[..len]).unwrap_or_default()),
-        None => serde::Serialize::serialize(time, serializer),
+        None => serde::Serialize::serialize(&time.trunc_subsecs(3), serializer),
     }
 }
 
@@ -83,11 +87,9 @@ fn write(time: &DateTime<Utc>, buffer: &mut [u8; 32]) -> Option<usize> {
         out.byte(separator);
         out.digits(value, 2);
     }
-    let (fraction, width) = match nano {
+    let (fraction, width) = match nano / 1_000_000 {
         0 => (0, 0),
-        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
-        n if n % 1_000 == 0 => (n / 1_000, 6),
-        n => (n, 9),
+        millis => (millis, 3),
     };
     if width > 0 {
         out.byte(b'.');
@@ -126,11 +128,11 @@ mod tests {
 
     use super::*;
 
-    /// What chrono's own `Serialize` writes, and what ours does.
+    /// What chrono's own `Serialize` writes for the time in milliseconds, and what ours does.
     fn both(time: DateTime<Utc>) -> (String, String) {
         let mut ours = Vec::new();
         serialize(&time, &mut serde_json::Serializer::new(&mut ours)).unwrap();
-        (serde_json::to_string(&time).unwrap(), String::from_utf8(ours).unwrap())
+        (serde_json::to_string(&time.trunc_subsecs(3)).unwrap(), String::from_utf8(ours).unwrap())
     }
 
     #[test]
@@ -139,17 +141,19 @@ mod tests {
         for (nano, text) in [
             (0, "\"2019-02-13T14:00:00Z\""),
             (120_000_000, "\"2019-02-13T14:00:00.120Z\""),
-            (120_500_000, "\"2019-02-13T14:00:00.120500Z\""),
-            (120_500_001, "\"2019-02-13T14:00:00.120500001Z\""),
+            // Finer than a millisecond: written in milliseconds, as the timestamp is.
+            (120_500_000, "\"2019-02-13T14:00:00.120Z\""),
+            (612_047_472, "\"2019-02-13T14:00:00.612Z\""),
+            (999_999, "\"2019-02-13T14:00:00Z\""),
         ] {
             let (chrono, ours) = both(at(nano));
             assert_eq!((chrono.as_str(), ours.as_str()), (text, text));
         }
         // Outside 0..=9999 chrono writes a sign; ours leaves it to chrono.
-        let far = Utc.with_ymd_and_hms(12345, 1, 1, 0, 0, 0).unwrap();
+        let far = Utc.with_ymd_and_hms(12345, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::nanoseconds(612_047_472);
         let (chrono, ours) = both(far);
         assert_eq!(ours, chrono);
-        assert!(ours.starts_with("\"+12345"), "{ours}");
+        assert_eq!(ours, "\"+12345-01-01T00:00:00.612Z\"");
         // A leap second is second 60, as chrono writes it.
         let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000);
         let (chrono, ours) = both(leap.unwrap().and_utc());

@@ -71,7 +71,6 @@ mod media_content {
         #[proactive(path = "availability.provider.name")]
         pub(crate) network: Option<PerLocale>,
         #[proactive(skip)]
-        #[allow(dead_code, reason = "shows that skipped fields stay out of the event")]
         pub(crate) internal_id: u64,
     }
 

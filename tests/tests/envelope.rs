@@ -403,8 +403,15 @@ fn an_expiry_over_the_bound_by_a_microsecond_says_so() {
     let report = report_of(&v);
     assert_eq!(
         report.to_string(),
-        "error: expiryTime: expiryTime is 24 h 1 µs after the timestamp, 1 µs more than the 24 hours allowed; \
-         set it at most 24 h after the timestamp (at the latest 2019-02-14T14:00:00+00:00)"
+        "error: expiryTime: expiryTime is just over 24 h after the timestamp, under 0.1 ms more than the 24 hours \
+         allowed; set it at most 24 h after the timestamp (at the latest 2019-02-14T14:00:00+00:00)"
+    );
+    // Rounded for a person: never "25 h 275310 ns".
+    set(&mut v, "/expiryTime", json!("2019-02-14T15:00:00.000275310Z"));
+    assert!(
+        report_of(&v).to_string().contains("expiryTime is 25 h 0.3 ms after the timestamp, 1 h 0.3 ms more than"),
+        "{}",
+        report_of(&v)
     );
     set(&mut v, "/expiryTime", json!("2019-02-13T14:04:59.5Z"));
     assert!(

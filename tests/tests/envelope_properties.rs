@@ -162,7 +162,7 @@ proptest! {
             }
         }
         let text = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }.unwrap();
-        match (PreparedEnvelope::from_json(text.clone()), Envelope::from_json(&text)) {
+        match (PreparedEnvelope::from_json(&text), Envelope::from_json(&text)) {
             (Ok(prepared), Ok((expected, report))) => {
                 let body = std::str::from_utf8(prepared.body()).unwrap();
                 let (sent, _) = Envelope::from_json(body).map_err(|r| TestCaseError::fail(format!("{r}\n{body}")))?;

@@ -24,7 +24,7 @@ fn app(verifier: Verifier, tracker: Arc<SubscriptionTracker<SqliteStore>>) -> Ro
 }
 
 async fn events(State(tracker): State<Arc<SubscriptionTracker<SqliteStore>>>, body: Bytes) -> StatusCode {
-    let Ok(event) = SkillEvent::from_json(&body) else { return StatusCode::BAD_REQUEST };
+    let Ok(event) = SkillEvent::from_slice(&body) else { return StatusCode::BAD_REQUEST };
     match tracker.handle(&event).await {
         Ok(_) => StatusCode::OK, // e.g. SkillDisabled: the user is forgotten
         Err(error) if error.is_refused() => StatusCode::BAD_REQUEST, // dated too far ahead

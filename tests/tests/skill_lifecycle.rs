@@ -31,7 +31,7 @@ fn event(kind: &str, user: &str, at: DateTime<Utc>, request_id: &str, body: Valu
             "body": body
         }
     });
-    SkillEvent::from_json(value.to_string().as_bytes()).unwrap_or_else(|e| panic!("{kind}: {e}"))
+    SkillEvent::from_json(&value.to_string()).unwrap_or_else(|e| panic!("{kind}: {e}"))
 }
 
 fn subscribe(user: &str, at: DateTime<Utc>, request_id: &str, events: &[&str]) -> SkillEvent {
@@ -160,19 +160,19 @@ fn every_skill_event_reads_from_one_entry_point() {
     }
 
     let launch = json!({"version": "1.0", "request": {"type": "LaunchRequest"}});
-    let error = SkillEvent::from_json(launch.to_string().as_bytes()).unwrap_err();
+    let error = SkillEvent::from_json(&launch.to_string()).unwrap_err();
     assert!(matches!(error, RequestError::NotASkillEvent { ref found } if found == "LaunchRequest"), "{error}");
 
     let missing =
         json!({"version": "1.0", "context": {"System": {}}, "request": {"type": "AlexaSkillEvent.SkillDisabled"}});
-    let error = SkillEvent::from_json(missing.to_string().as_bytes()).unwrap_err().to_string();
+    let error = SkillEvent::from_json(&missing.to_string()).unwrap_err().to_string();
     assert_eq!(error, "`context.System.application` is missing; every SkillDisabled request from Alexa has it");
 
     let bad_scopes = json!({"version": "1.0", "context": {"System": {"application": {"applicationId": "s"},
         "user": {"userId": "amzn1.ask.account.A"}, "apiEndpoint": "x"}},
         "request": {"type": "AlexaSkillEvent.SkillPermissionChanged", "requestId": "r", "timestamp": 1,
         "body": {"acceptedPermissions": [{"scope": 5}]}}});
-    let error = SkillEvent::from_json(bad_scopes.to_string().as_bytes()).unwrap_err().to_string();
+    let error = SkillEvent::from_json(&bad_scopes.to_string()).unwrap_err().to_string();
     assert_eq!(error, "`request.body.acceptedPermissions[0].scope` is a number (5); expected a string");
 }
 
@@ -212,7 +212,7 @@ fn raw_event(request: Value) -> Result<SkillEvent, RequestError> {
         "context": {"System": {"application": {"applicationId": "amzn1.ask.skill.test"},
             "user": {"userId": "amzn1.ask.account.A"}, "apiEndpoint": "https://api.amazonalexa.com"}},
         "request": request});
-    SkillEvent::from_json(value.to_string().as_bytes())
+    SkillEvent::from_json(&value.to_string())
 }
 
 #[test]

@@ -33,11 +33,11 @@ const WITH_SUBSCRIPTIONS: &str = r#"{
 }"#;
 
 fn parse(body: &str) -> SubscriptionChangedRequest {
-    SubscriptionChangedRequest::from_json(body.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{body}"))
+    SubscriptionChangedRequest::from_json(body).unwrap_or_else(|e| panic!("{e}\n{body}"))
 }
 
 fn error(body: &str) -> RequestError {
-    match SubscriptionChangedRequest::from_json(body.as_bytes()) {
+    match SubscriptionChangedRequest::from_json(body) {
         Ok(request) => panic!("expected an error, got {request:?}\n{body}"),
         Err(error) => error,
     }

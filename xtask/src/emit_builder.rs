@@ -161,7 +161,7 @@ fn constructor(names: &Names<'_>) -> TokenStream {
             #[doc = #ctor_doc]
             pub fn builder() -> #builder {
                 #builder {
-                    #(#req_idents: crate::__::Unset,)*
+                    #(#req_idents: crate::builder_support::Unset,)*
                     #(#opt_idents: ::std::option::Option::None,)*
                     _state: ::std::marker::PhantomData,
                 }
@@ -176,7 +176,7 @@ fn state_mod(names: &Names<'_>) -> TokenStream {
     let states_doc =
         format!(" The type states of [`{builder}`]: which required fields are set. Named in signatures only.");
     let state_doc = format!(" Which required fields of [`{name}`] a builder has set.");
-    let empty_assoc = req_camel.iter().map(|a| quote!(type #a = crate::__::Unset;));
+    let empty_assoc = req_camel.iter().map(|a| quote!(type #a = crate::builder_support::Unset;));
     let state_assoc = req_camel.iter().map(|a| quote!(#[doc(hidden)] type #a;));
     let transitions = transitions(names);
     let markers = markers(names);
@@ -187,11 +187,11 @@ fn state_mod(names: &Names<'_>) -> TokenStream {
             use super::*;
 
             #[doc = #state_doc]
-            pub trait State: crate::__::Sealed { #(#state_assoc)* }
+            pub trait State: crate::builder_support::Sealed { #(#state_assoc)* }
 
             #[doc = " No required field is set."]
             pub struct Empty(());
-            impl crate::__::Sealed for Empty {}
+            impl crate::builder_support::Sealed for Empty {}
             impl State for Empty { #(#empty_assoc)* }
 
             #(#transitions)*
@@ -211,12 +211,12 @@ fn transitions(names: &Names<'_>) -> Vec<TokenStream> {
             let set_state = &set_states[i];
             let doc = format!(" The state after `{}` is set on top of `S`.", f.json);
             let assoc = req_camel.iter().zip(req_types).enumerate().map(|(j, (a, t))| {
-                if i == j { quote!(type #a = crate::__::Set<#t>;) } else { quote!(type #a = S::#a;) }
+                if i == j { quote!(type #a = crate::builder_support::Set<#t>;) } else { quote!(type #a = S::#a;) }
             });
             quote! {
                 #[doc = #doc]
                 pub struct #set_state<S>(::std::marker::PhantomData<fn() -> S>);
-                impl<S: State> crate::__::Sealed for #set_state<S> {}
+                impl<S: State> crate::builder_support::Sealed for #set_state<S> {}
                 impl<S: State> State for #set_state<S> { #(#assoc)* }
             }
         })
@@ -245,17 +245,17 @@ fn markers(names: &Names<'_>) -> Vec<TokenStream> {
             quote! {
                 #[doc = #set_doc]
                 #[diagnostic::on_unimplemented(message = #missing, label = #missing_label)]
-                pub trait #set: crate::__::Sealed {
+                pub trait #set: crate::builder_support::Sealed {
                     #[doc(hidden)]
                     fn into_value(self) -> #ty;
                 }
-                impl #set for crate::__::Set<#ty> {
+                impl #set for crate::builder_support::Set<#ty> {
                     fn into_value(self) -> #ty { self.0 }
                 }
                 #[doc = #unset_doc]
                 #[diagnostic::on_unimplemented(message = #twice, label = #twice_label)]
-                pub trait #unset: crate::__::Sealed {}
-                impl #unset for crate::__::Unset {}
+                pub trait #unset: crate::builder_support::Sealed {}
+                impl #unset for crate::builder_support::Unset {}
             }
         })
         .collect()
@@ -291,7 +291,11 @@ fn required_setters(schema: &Schema, names: &Names<'_>) -> Vec<TokenStream> {
             let (input, convert) = setter_input(schema, f);
             let doc = format!(" Sets the required `{}`.", f.json);
             let others = req_idents.iter().enumerate().map(|(j, other)| {
-                if i == j { quote!(#other: crate::__::Set(#convert),) } else { quote!(#other: self.#other,) }
+                if i == j {
+                    quote!(#other: crate::builder_support::Set(#convert),)
+                } else {
+                    quote!(#other: self.#other,)
+                }
             });
             quote! {
                 #[doc = #doc]

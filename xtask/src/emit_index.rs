@@ -87,11 +87,12 @@ fn event_name(index: &Index<'_>) -> TokenStream {
                 match self { #(Self::#titles => #names,)* }
             }
 
-            #[doc = " The JSON Schema of the payload, as `schemars` derives it from the generated type."]
+            #[doc = " The JSON Schema of the payload, as `schemars` derives it from the generated type,"]
+            #[doc = " its descriptions in plain words (no rustdoc markup)."]
             #[cfg(feature = "schemars")]
             #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
             pub fn json_schema(self) -> ::schemars::Schema {
-                match self { #(Self::#titles => ::schemars::schema_for!(#titles),)* }
+                crate::plain::plain(match self { #(Self::#titles => ::schemars::schema_for!(#titles),)* })
             }
 
             #[doc = " The schema's entry in the generated schema table."]

@@ -62,7 +62,7 @@ fn text_wrapper(s: &Struct) -> Option<bool> {
 pub(crate) fn setter_input(schema: &Schema, field: &Field) -> (TokenStream, TokenStream) {
     match &field.ty {
         Ty::Text { localizable: false } => {
-            (quote!(impl crate::__::IntoText), quote!(crate::__::IntoText::into_text(value)))
+            (quote!(impl crate::builder_support::IntoText), quote!(crate::builder_support::IntoText::into_text(value)))
         }
         Ty::Text { localizable: true } => {
             (quote!(impl ::std::convert::Into<crate::LocalizedText>), quote!(value.into()))
@@ -157,9 +157,9 @@ fn emit_field(f: &Field) -> TokenStream {
     // its formatting machinery (a tenth of serializing an envelope).
     let strict = matches!(f.ty, Ty::DateTime).then(|| {
         let (read, write) = if f.required {
-            ("crate::__::rfc3339", "crate::__::write_rfc3339")
+            ("crate::builder_support::rfc3339", "crate::builder_support::write_rfc3339")
         } else {
-            ("crate::__::rfc3339_opt", "crate::__::write_rfc3339_opt")
+            ("crate::builder_support::rfc3339_opt", "crate::builder_support::write_rfc3339_opt")
         };
         quote!(, deserialize_with = #read, serialize_with = #write)
     });
@@ -303,7 +303,7 @@ fn visit_leaf(schema: &Schema, ty: &Ty, var: &Ident, path: &str, counter: &mut u
             });
             let dup = unique.then(|| {
                 quote! {
-                    if let ::std::option::Option::Some(index) = crate::__::first_duplicate(#var) {
+                    if let ::std::option::Option::Some(index) = crate::builder_support::first_duplicate(#var) {
                         visitor.violation(#path, crate::Violation::DuplicateItem { index });
                     }
                 }

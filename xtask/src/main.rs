@@ -2,12 +2,14 @@
 //! <https://github.com/matklad/cargo-xtask>).
 //!
 //! - `cargo xtask regen` writes the code generated from
-//!   `proactive-schemas/schemas/*.json`.
+//!   `proactive-schemas/schemas/*.json`, and the table of derive paths
+//!   (`proactive-schemas/PATHS.md`).
 //! - `cargo xtask regen --check` writes nothing and fails, naming each stale file,
 //!   when the checked-in code differs from what `regen` would write.
 
 mod emit_builder;
 mod emit_index;
+mod emit_paths;
 mod emit_payload;
 mod emit_table;
 mod model;
@@ -69,6 +71,8 @@ pub(crate) fn project_root() -> PathBuf {
 const SCHEMA_DIR: &str = "proactive-schemas/schemas";
 const SCHEMAS_OUT: &str = "proactive-schemas/src/generated";
 const TABLE_OUT: &str = "proactive-table/src/generated";
+/// The table of derive paths, per schema, that the README links.
+const PATHS_OUT: &str = "proactive-schemas/PATHS.md";
 
 /// One generated file: where it goes, what it is generated from, and its code.
 struct Output {
@@ -89,6 +93,8 @@ pub(crate) fn regen(root: &Path, mode: Mode) -> Result<Report, String> {
         let text = format_file(tokens).map_err(|e| format!("generated `{path}` does not parse: {e}"))?;
         ensure_file_contents(root, path, source, &text, mode, &mut report)?;
     }
+    let paths = emit_paths::emit(&schemas);
+    ensure_file_contents(root, PATHS_OUT, &format!("{SCHEMA_DIR}/*.json"), &paths, mode, &mut report)?;
     remove_orphans(root, &outputs, mode, &mut report)?;
     Ok(report)
 }
@@ -240,6 +246,7 @@ mod tests {
                 fs::copy(entry.path(), scratch.join(dir).join(entry.file_name())).unwrap();
             }
         }
+        fs::copy(root.join(PATHS_OUT), scratch.join(PATHS_OUT)).unwrap();
         assert!(!regen(&scratch, Mode::Check).unwrap().stale, "a fresh copy is not stale");
 
         let schema = scratch.join(SCHEMA_DIR).join("weather_alert_activated.json");

@@ -85,15 +85,28 @@ impl PreparedEnvelope {
     ///
     /// // Read leniently (a Multicast without its payload), the envelope is written anew.
     /// let lenient = stored.replace(r#""type":"Multicast","payload":{}"#, r#""type":"Multicast""#);
-    /// let prepared = PreparedEnvelope::from_json(lenient)?;
+    /// let prepared = PreparedEnvelope::from_json(&lenient)?;
     /// assert!(std::str::from_utf8(prepared.body()).unwrap().contains(r#""type":"Multicast","payload":{}"#));
     ///
     /// // What validation refuses is refused, with every problem found.
-    /// let error = PreparedEnvelope::from_json(stored.replace("TORNADO", "TORNADOES")).unwrap_err();
+    /// let error = PreparedEnvelope::from_json(&stored.replace("TORNADO", "TORNADOES")).unwrap_err();
     /// assert_eq!(error.errors().next().unwrap().path, "event.payload.weatherAlert.alertType");
     /// # Ok::<(), proactive_core::client::InvalidEnvelope>(())
     /// ```
-    pub fn from_json(json: impl Into<Bytes>) -> Result<Self, InvalidEnvelope> {
+    pub fn from_json(json: &str) -> Result<Self, InvalidEnvelope> {
+        Self::from_bytes(Bytes::copy_from_slice(json.as_bytes()))
+    }
+
+    /// [`from_json`](Self::from_json) for bytes (a line of a file, an HTTP
+    /// body); invalid UTF-8 is an error with its byte offset.
+    pub fn from_slice(json: &[u8]) -> Result<Self, InvalidEnvelope> {
+        Self::from_bytes(Bytes::copy_from_slice(json))
+    }
+
+    /// [`from_slice`](Self::from_slice) without a copy: bytes the caller
+    /// already owns (a `Vec<u8>`, a `String`, [`Bytes`]) become the body when
+    /// they are sent as written.
+    pub fn from_bytes(json: impl Into<Bytes>) -> Result<Self, InvalidEnvelope> {
         let json: Bytes = json.into();
         let parsed = match crate::json::parse_exact(&json) {
             Some(Parsed { envelope: Some(envelope), report }) if json.len() <= crate::MAX_BODY_BYTES => {

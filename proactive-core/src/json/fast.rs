@@ -66,11 +66,11 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Wire {
-    #[serde(deserialize_with = "crate::schemas::__::rfc3339")]
+    #[serde(deserialize_with = "crate::schemas::builder_support::rfc3339")]
     timestamp: DateTime<Utc>,
     #[serde(deserialize_with = "reference_id")]
     reference_id: ReferenceId,
-    #[serde(deserialize_with = "crate::schemas::__::rfc3339")]
+    #[serde(deserialize_with = "crate::schemas::builder_support::rfc3339")]
     expiry_time: DateTime<Utc>,
     #[serde(deserialize_with = "event")]
     event: AnyEvent,

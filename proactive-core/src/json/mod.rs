@@ -93,6 +93,19 @@ impl Envelope {
     pub fn from_json(text: &str) -> Result<(Envelope, Report), Report> {
         parse_str(text).into_result()
     }
+
+    /// [`from_json`](Self::from_json) for bytes (a line of a file, an HTTP
+    /// body); invalid UTF-8 is an error with its byte offset.
+    ///
+    /// ```
+    /// use proactive_core::Envelope;
+    ///
+    /// let report = Envelope::from_slice(b"{\"timestamp\": \"\xff\"}").unwrap_err();
+    /// assert!(report.has_errors());
+    /// ```
+    pub fn from_slice(bytes: &[u8]) -> Result<(Envelope, Report), Report> {
+        parse_slice(bytes).into_result()
+    }
 }
 
 /// Reads one envelope from JSON text; see [`Parsed`].

@@ -324,7 +324,7 @@ impl Facts {
             check_violation(path, Violation::TooManyItems { max: max_items, actual: items.len() }, &mut self.walk);
         }
         let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-        if unique && let Some(index) = crate::schemas::__::first_duplicate(&texts) {
+        if unique && let Some(index) = crate::schemas::builder_support::first_duplicate(&texts) {
             check_violation(path, Violation::DuplicateItem { index }, &mut self.walk);
         }
     }

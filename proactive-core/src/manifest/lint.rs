@@ -225,7 +225,8 @@ impl Lint {
                 "manifest.events.subscriptions",
                 format!(
                     "no `{SUBSCRIPTION_CHANGED_EVENT}` subscription, so the skill cannot learn who subscribed to its \
-                     events; add {{\"eventName\": \"{SUBSCRIPTION_CHANGED_EVENT}\"}}"
+                     events; add {{\"eventName\": \"{SUBSCRIPTION_CHANGED_EVENT}\"}} (`proactive manifest --event \
+                     NAME --merge skill.json` adds it)"
                 ),
             );
         }
@@ -235,8 +236,9 @@ impl Lint {
                 "manifest.events.subscriptions",
                 format!(
                     "no `{SKILL_DISABLED_EVENT}` subscription: a user who disables the skill sends no subscription \
-                     change, and comes back with a new user id; add {{\"eventName\": \"{SKILL_DISABLED_EVENT}\"}} and \
-                     drop the user's subscriptions when it arrives"
+                     change, and comes back with a new user id; add the lifecycle subscriptions (`proactive manifest \
+                     --event NAME --merge skill.json` or `EventsManifest::subscribe_lifecycle()` add them) and let \
+                     `SubscriptionTracker::handle` drop the user's subscriptions when it arrives"
                 ),
             );
         }
@@ -276,7 +278,9 @@ impl Lint {
                         Check::LocaleSupport,
                         format!("manifest.publishingInformation.locales.{locale}"),
                         format!(
-                            "Amazon documents `{event}` for {} only; users in {locale} may not receive it",
+                            "Amazon documents `{event}` for {} only; users in {locale} may not receive it (a gap in \
+                             Amazon's documentation, not an error: once you have checked delivery there, \
+                             `proactive doctor --allow locale-support` leaves this out)",
                             supported.join(", ")
                         ),
                     );

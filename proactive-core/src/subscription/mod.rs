@@ -34,7 +34,7 @@
 //!     "body": {"subscriptions": [{"eventName": "AMAZON.WeatherAlert.Activated"}]}
 //!   }
 //! }"#;
-//! let request = SubscriptionChangedRequest::from_json(body.as_bytes())?;
+//! let request = SubscriptionChangedRequest::from_json(body)?;
 //! match tracker.apply(&request).await? {
 //!     Tracked::Updated(change) => {
 //!         println!("{} added {:?}, removed {:?}", change.user_id(), change.added(), change.removed());

@@ -59,7 +59,7 @@ pub const REQUEST_TYPE: &str = "AlexaSkillEvent.ProactiveSubscriptionChanged";
 /// use proactive_core::Region;
 /// use proactive_core::subscription::SubscriptionChangedRequest;
 ///
-/// let body = br#"{
+/// let body = r#"{
 ///   "version": "1.0",
 ///   "context": {"System": {
 ///     "application": {"applicationId": "amzn1.ask.skill.0f4e2b3c-1111-2222-3333-444455556666"},
@@ -174,7 +174,7 @@ impl SubscriptionChangedRequest {
     /// ```
     /// use proactive_core::subscription::SubscriptionChangedRequest;
     ///
-    /// let body = br#"{
+    /// let body = r#"{
     ///   "version": "1.0",
     ///   "context": {"System": {
     ///     "application": {"applicationId": "amzn1.ask.skill.0f4e2b3c-1111-2222-3333-444455556666"},
@@ -192,11 +192,17 @@ impl SubscriptionChangedRequest {
     /// assert_eq!(request.subscriptions().len(), 1);
     ///
     /// // A body that is not such a request is an error naming what is wrong.
-    /// let error = SubscriptionChangedRequest::from_json(br#"{"version": "1.0"}"#).unwrap_err();
+    /// let error = SubscriptionChangedRequest::from_json(r#"{"version": "1.0"}"#).unwrap_err();
     /// assert!(!error.to_string().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+    pub fn from_json(body: &str) -> Result<Self, RequestError> {
+        Self::from_slice(body.as_bytes())
+    }
+
+    /// Reads the request from the body bytes Alexa POSTed (as an HTTP
+    /// framework hands them over); [`from_json`](Self::from_json) reads text.
+    pub fn from_slice(body: &[u8]) -> Result<Self, RequestError> {
         Self::from_value(&parse_json(body)?)
     }
 
@@ -295,7 +301,7 @@ impl FromStr for SubscriptionChangedRequest {
     type Err = RequestError;
 
     fn from_str(body: &str) -> Result<Self, Self::Err> {
-        Self::from_json(body.as_bytes())
+        Self::from_json(body)
     }
 }
 
@@ -594,9 +600,9 @@ mod tests {
 
     #[test]
     fn a_non_object_body_is_not_json_of_an_envelope() {
-        let error = SubscriptionChangedRequest::from_json(b"[1, 2]").unwrap_err().to_string();
+        let error = SubscriptionChangedRequest::from_json("[1, 2]").unwrap_err().to_string();
         assert_eq!(error, "`$` is an array; expected the Alexa request envelope, a JSON object");
-        let error = SubscriptionChangedRequest::from_json(b"{\"version\": ").unwrap_err();
+        let error = SubscriptionChangedRequest::from_slice(b"{\"version\": ").unwrap_err();
         assert!(matches!(error, RequestError::NotJson { line: 1, .. }), "{error:?}");
         assert!(!error.to_string().contains("at line 1 column"), "{error}");
     }

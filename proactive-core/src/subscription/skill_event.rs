@@ -16,7 +16,7 @@ use crate::manifest::NOTIFICATIONS_PERMISSION;
 /// ```
 /// use proactive_core::subscription::SkillEvent;
 ///
-/// let body = br#"{"version": "1.0",
+/// let body = r#"{"version": "1.0",
 ///   "context": {"System": {"application": {"applicationId": "amzn1.ask.skill.1"},
 ///     "user": {"userId": "amzn1.ask.account.A"}, "apiEndpoint": "https://api.amazonalexa.com"}},
 ///   "request": {"type": "AlexaSkillEvent.SkillDisabled", "requestId": "r1",
@@ -109,8 +109,14 @@ impl PermissionEvent {
 }
 
 impl SkillEvent {
-    /// Reads a skill event from the body bytes Alexa POSTed.
-    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+    /// Reads a skill event from the JSON text Alexa POSTed.
+    pub fn from_json(body: &str) -> Result<Self, RequestError> {
+        Self::from_slice(body.as_bytes())
+    }
+
+    /// Reads a skill event from the body bytes Alexa POSTed (as an HTTP
+    /// framework hands them over); [`from_json`](Self::from_json) reads text.
+    pub fn from_slice(body: &[u8]) -> Result<Self, RequestError> {
         Self::from_value(&parse_json(body)?)
     }
 

@@ -27,7 +27,7 @@ use crate::{Region, UserId};
 /// use proactive_core::subscription::{MemoryStore, SubscriptionChangedRequest, SubscriptionTracker, Tracked};
 ///
 /// // The body Alexa POSTs to the skill's events endpoint.
-/// let body = br#"{
+/// let body = r#"{
 ///   "version": "1.0",
 ///   "context": {"System": {
 ///     "application": {"applicationId": "amzn1.ask.skill.0f4e2b3c-1111-2222-3333-444455556666"},

@@ -25,8 +25,8 @@ impl MediaContentAvailable {
     /// Starts a builder for [`MediaContentAvailable`].
     pub fn builder() -> MediaContentAvailableBuilder {
         MediaContentAvailableBuilder {
-            availability: crate::__::Unset,
-            content: crate::__::Unset,
+            availability: crate::builder_support::Unset,
+            content: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -37,7 +37,7 @@ pub mod media_content_available_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MediaContentAvailable`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Availability;
         #[doc(hidden)]
@@ -46,26 +46,26 @@ pub mod media_content_available_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Availability = crate::__::Unset;
-        type Content = crate::__::Unset;
+        type Availability = crate::builder_support::Unset;
+        type Content = crate::builder_support::Unset;
     }
 
     /// The state after `availability` is set on top of `S`.
     pub struct SetAvailability<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetAvailability<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetAvailability<S> {}
     impl<S: State> State for SetAvailability<S> {
-        type Availability = crate::__::Set<Availability>;
+        type Availability = crate::builder_support::Set<Availability>;
         type Content = S::Content;
     }
 
     /// The state after `content` is set on top of `S`.
     pub struct SetContent<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetContent<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetContent<S> {}
     impl<S: State> State for SetContent<S> {
         type Availability = S::Availability;
-        type Content = crate::__::Set<MediaContent>;
+        type Content = crate::builder_support::Set<MediaContent>;
     }
 
     /// Implemented when `availability` is set.
@@ -73,12 +73,12 @@ pub mod media_content_available_builder {
         message = "`MediaContentAvailable` is missing its required field `availability`: call `.availability(..)` before `.build()`",
         label = "`availability` is not set"
     )]
-    pub trait AvailabilityIsSet: crate::__::Sealed {
+    pub trait AvailabilityIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Availability;
     }
 
-    impl AvailabilityIsSet for crate::__::Set<Availability> {
+    impl AvailabilityIsSet for crate::builder_support::Set<Availability> {
         fn into_value(self) -> Availability {
             self.0
         }
@@ -89,19 +89,19 @@ pub mod media_content_available_builder {
         message = "`availability` is set twice on the `MediaContentAvailable` builder: call `.availability(..)` once",
         label = "`availability` was already set"
     )]
-    pub trait AvailabilityIsUnset: crate::__::Sealed {}
-    impl AvailabilityIsUnset for crate::__::Unset {}
+    pub trait AvailabilityIsUnset: crate::builder_support::Sealed {}
+    impl AvailabilityIsUnset for crate::builder_support::Unset {}
     /// Implemented when `content` is set.
     #[diagnostic::on_unimplemented(
         message = "`MediaContentAvailable` is missing its required field `content`: call `.content(..)` before `.build()`",
         label = "`content` is not set"
     )]
-    pub trait ContentIsSet: crate::__::Sealed {
+    pub trait ContentIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> MediaContent;
     }
 
-    impl ContentIsSet for crate::__::Set<MediaContent> {
+    impl ContentIsSet for crate::builder_support::Set<MediaContent> {
         fn into_value(self) -> MediaContent {
             self.0
         }
@@ -112,8 +112,8 @@ pub mod media_content_available_builder {
         message = "`content` is set twice on the `MediaContentAvailable` builder: call `.content(..)` once",
         label = "`content` was already set"
     )]
-    pub trait ContentIsUnset: crate::__::Sealed {}
-    impl ContentIsUnset for crate::__::Unset {}
+    pub trait ContentIsUnset: crate::builder_support::Sealed {}
+    impl ContentIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MediaContentAvailable`]. `build()` exists once every required field is set; see [`MediaContentAvailable::builder`].
@@ -138,7 +138,7 @@ impl<S: media_content_available_builder::State> MediaContentAvailableBuilder<S> 
         S::Availability: media_content_available_builder::AvailabilityIsUnset,
     {
         MediaContentAvailableBuilder {
-            availability: crate::__::Set(value),
+            availability: crate::builder_support::Set(value),
             content: self.content,
             _state: ::std::marker::PhantomData,
         }
@@ -154,7 +154,7 @@ impl<S: media_content_available_builder::State> MediaContentAvailableBuilder<S> 
     {
         MediaContentAvailableBuilder {
             availability: self.availability,
-            content: crate::__::Set(value),
+            content: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -186,8 +186,8 @@ pub struct Availability {
     /// JSON: `startTime`, required.
     #[serde(
         rename = "startTime",
-        deserialize_with = "crate::__::rfc3339",
-        serialize_with = "crate::__::write_rfc3339"
+        deserialize_with = "crate::builder_support::rfc3339",
+        serialize_with = "crate::builder_support::write_rfc3339"
     )]
     pub start_time: ::chrono::DateTime<::chrono::Utc>,
     /// Who provides the content, if named.
@@ -210,8 +210,8 @@ impl Availability {
     /// Starts a builder for [`Availability`].
     pub fn builder() -> AvailabilityBuilder {
         AvailabilityBuilder {
-            start_time: crate::__::Unset,
-            method: crate::__::Unset,
+            start_time: crate::builder_support::Unset,
+            method: crate::builder_support::Unset,
             provider: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
         }
@@ -223,7 +223,7 @@ pub mod availability_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Availability`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type StartTime;
         #[doc(hidden)]
@@ -232,26 +232,26 @@ pub mod availability_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type StartTime = crate::__::Unset;
-        type Method = crate::__::Unset;
+        type StartTime = crate::builder_support::Unset;
+        type Method = crate::builder_support::Unset;
     }
 
     /// The state after `startTime` is set on top of `S`.
     pub struct SetStartTime<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetStartTime<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetStartTime<S> {}
     impl<S: State> State for SetStartTime<S> {
-        type StartTime = crate::__::Set<::chrono::DateTime<::chrono::Utc>>;
+        type StartTime = crate::builder_support::Set<::chrono::DateTime<::chrono::Utc>>;
         type Method = S::Method;
     }
 
     /// The state after `method` is set on top of `S`.
     pub struct SetMethod<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetMethod<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetMethod<S> {}
     impl<S: State> State for SetMethod<S> {
         type StartTime = S::StartTime;
-        type Method = crate::__::Set<AvailabilityMethod>;
+        type Method = crate::builder_support::Set<AvailabilityMethod>;
     }
 
     /// Implemented when `startTime` is set.
@@ -259,12 +259,13 @@ pub mod availability_builder {
         message = "`Availability` is missing its required field `startTime`: call `.start_time(..)` before `.build()`",
         label = "`startTime` is not set"
     )]
-    pub trait StartTimeIsSet: crate::__::Sealed {
+    pub trait StartTimeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::chrono::DateTime<::chrono::Utc>;
     }
 
-    impl StartTimeIsSet for crate::__::Set<::chrono::DateTime<::chrono::Utc>> {
+    impl StartTimeIsSet
+    for crate::builder_support::Set<::chrono::DateTime<::chrono::Utc>> {
         fn into_value(self) -> ::chrono::DateTime<::chrono::Utc> {
             self.0
         }
@@ -275,19 +276,19 @@ pub mod availability_builder {
         message = "`startTime` is set twice on the `Availability` builder: call `.start_time(..)` once",
         label = "`startTime` was already set"
     )]
-    pub trait StartTimeIsUnset: crate::__::Sealed {}
-    impl StartTimeIsUnset for crate::__::Unset {}
+    pub trait StartTimeIsUnset: crate::builder_support::Sealed {}
+    impl StartTimeIsUnset for crate::builder_support::Unset {}
     /// Implemented when `method` is set.
     #[diagnostic::on_unimplemented(
         message = "`Availability` is missing its required field `method`: call `.method(..)` before `.build()`",
         label = "`method` is not set"
     )]
-    pub trait MethodIsSet: crate::__::Sealed {
+    pub trait MethodIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> AvailabilityMethod;
     }
 
-    impl MethodIsSet for crate::__::Set<AvailabilityMethod> {
+    impl MethodIsSet for crate::builder_support::Set<AvailabilityMethod> {
         fn into_value(self) -> AvailabilityMethod {
             self.0
         }
@@ -298,8 +299,8 @@ pub mod availability_builder {
         message = "`method` is set twice on the `Availability` builder: call `.method(..)` once",
         label = "`method` was already set"
     )]
-    pub trait MethodIsUnset: crate::__::Sealed {}
-    impl MethodIsUnset for crate::__::Unset {}
+    pub trait MethodIsUnset: crate::builder_support::Sealed {}
+    impl MethodIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Availability`]. `build()` exists once every required field is set; see [`Availability::builder`].
@@ -323,7 +324,7 @@ impl<S: availability_builder::State> AvailabilityBuilder<S> {
         S::StartTime: availability_builder::StartTimeIsUnset,
     {
         AvailabilityBuilder {
-            start_time: crate::__::Set(value),
+            start_time: crate::builder_support::Set(value),
             method: self.method,
             provider: self.provider,
             _state: ::std::marker::PhantomData,
@@ -340,7 +341,7 @@ impl<S: availability_builder::State> AvailabilityBuilder<S> {
     {
         AvailabilityBuilder {
             start_time: self.start_time,
-            method: crate::__::Set(value),
+            method: crate::builder_support::Set(value),
             provider: self.provider,
             _state: ::std::marker::PhantomData,
         }
@@ -415,7 +416,7 @@ impl MediaProvider {
     /// Starts a builder for [`MediaProvider`].
     pub fn builder() -> MediaProviderBuilder {
         MediaProviderBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -426,23 +427,23 @@ pub mod media_provider_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MediaProvider`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<crate::LocalizedText>;
+        type Name = crate::builder_support::Set<crate::LocalizedText>;
     }
 
     /// Implemented when `name` is set.
@@ -450,12 +451,12 @@ pub mod media_provider_builder {
         message = "`MediaProvider` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl NameIsSet for crate::__::Set<crate::LocalizedText> {
+    impl NameIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -466,8 +467,8 @@ pub mod media_provider_builder {
         message = "`name` is set twice on the `MediaProvider` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MediaProvider`]. `build()` exists once every required field is set; see [`MediaProvider::builder`].
@@ -489,7 +490,7 @@ impl<S: media_provider_builder::State> MediaProviderBuilder<S> {
         S::Name: media_provider_builder::NameIsUnset,
     {
         MediaProviderBuilder {
-            name: crate::__::Set(value.into()),
+            name: crate::builder_support::Set(value.into()),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -526,8 +527,8 @@ impl MediaContent {
     /// Starts a builder for [`MediaContent`].
     pub fn builder() -> MediaContentBuilder {
         MediaContentBuilder {
-            name: crate::__::Unset,
-            content_type: crate::__::Unset,
+            name: crate::builder_support::Unset,
+            content_type: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -538,7 +539,7 @@ pub mod media_content_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MediaContent`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
         #[doc(hidden)]
@@ -547,26 +548,26 @@ pub mod media_content_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
-        type ContentType = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
+        type ContentType = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<crate::LocalizedText>;
+        type Name = crate::builder_support::Set<crate::LocalizedText>;
         type ContentType = S::ContentType;
     }
 
     /// The state after `contentType` is set on top of `S`.
     pub struct SetContentType<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetContentType<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetContentType<S> {}
     impl<S: State> State for SetContentType<S> {
         type Name = S::Name;
-        type ContentType = crate::__::Set<ContentType>;
+        type ContentType = crate::builder_support::Set<ContentType>;
     }
 
     /// Implemented when `name` is set.
@@ -574,12 +575,12 @@ pub mod media_content_builder {
         message = "`MediaContent` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl NameIsSet for crate::__::Set<crate::LocalizedText> {
+    impl NameIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -590,19 +591,19 @@ pub mod media_content_builder {
         message = "`name` is set twice on the `MediaContent` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
     /// Implemented when `contentType` is set.
     #[diagnostic::on_unimplemented(
         message = "`MediaContent` is missing its required field `contentType`: call `.content_type(..)` before `.build()`",
         label = "`contentType` is not set"
     )]
-    pub trait ContentTypeIsSet: crate::__::Sealed {
+    pub trait ContentTypeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ContentType;
     }
 
-    impl ContentTypeIsSet for crate::__::Set<ContentType> {
+    impl ContentTypeIsSet for crate::builder_support::Set<ContentType> {
         fn into_value(self) -> ContentType {
             self.0
         }
@@ -613,8 +614,8 @@ pub mod media_content_builder {
         message = "`contentType` is set twice on the `MediaContent` builder: call `.content_type(..)` once",
         label = "`contentType` was already set"
     )]
-    pub trait ContentTypeIsUnset: crate::__::Sealed {}
-    impl ContentTypeIsUnset for crate::__::Unset {}
+    pub trait ContentTypeIsUnset: crate::builder_support::Sealed {}
+    impl ContentTypeIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MediaContent`]. `build()` exists once every required field is set; see [`MediaContent::builder`].
@@ -637,7 +638,7 @@ impl<S: media_content_builder::State> MediaContentBuilder<S> {
         S::Name: media_content_builder::NameIsUnset,
     {
         MediaContentBuilder {
-            name: crate::__::Set(value.into()),
+            name: crate::builder_support::Set(value.into()),
             content_type: self.content_type,
             _state: ::std::marker::PhantomData,
         }
@@ -653,7 +654,7 @@ impl<S: media_content_builder::State> MediaContentBuilder<S> {
     {
         MediaContentBuilder {
             name: self.name,
-            content_type: crate::__::Set(value),
+            content_type: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }

@@ -25,8 +25,8 @@ impl MessageAlertActivated {
     /// Starts a builder for [`MessageAlertActivated`].
     pub fn builder() -> MessageAlertActivatedBuilder {
         MessageAlertActivatedBuilder {
-            state: crate::__::Unset,
-            message_group: crate::__::Unset,
+            state: crate::builder_support::Unset,
+            message_group: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -37,7 +37,7 @@ pub mod message_alert_activated_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MessageAlertActivated`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type State;
         #[doc(hidden)]
@@ -46,26 +46,26 @@ pub mod message_alert_activated_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type State = crate::__::Unset;
-        type MessageGroup = crate::__::Unset;
+        type State = crate::builder_support::Unset;
+        type MessageGroup = crate::builder_support::Unset;
     }
 
     /// The state after `state` is set on top of `S`.
     pub struct SetState<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetState<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetState<S> {}
     impl<S: State> State for SetState<S> {
-        type State = crate::__::Set<MessageState>;
+        type State = crate::builder_support::Set<MessageState>;
         type MessageGroup = S::MessageGroup;
     }
 
     /// The state after `messageGroup` is set on top of `S`.
     pub struct SetMessageGroup<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetMessageGroup<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetMessageGroup<S> {}
     impl<S: State> State for SetMessageGroup<S> {
         type State = S::State;
-        type MessageGroup = crate::__::Set<MessageGroup>;
+        type MessageGroup = crate::builder_support::Set<MessageGroup>;
     }
 
     /// Implemented when `state` is set.
@@ -73,12 +73,12 @@ pub mod message_alert_activated_builder {
         message = "`MessageAlertActivated` is missing its required field `state`: call `.state(..)` before `.build()`",
         label = "`state` is not set"
     )]
-    pub trait StateIsSet: crate::__::Sealed {
+    pub trait StateIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> MessageState;
     }
 
-    impl StateIsSet for crate::__::Set<MessageState> {
+    impl StateIsSet for crate::builder_support::Set<MessageState> {
         fn into_value(self) -> MessageState {
             self.0
         }
@@ -89,19 +89,19 @@ pub mod message_alert_activated_builder {
         message = "`state` is set twice on the `MessageAlertActivated` builder: call `.state(..)` once",
         label = "`state` was already set"
     )]
-    pub trait StateIsUnset: crate::__::Sealed {}
-    impl StateIsUnset for crate::__::Unset {}
+    pub trait StateIsUnset: crate::builder_support::Sealed {}
+    impl StateIsUnset for crate::builder_support::Unset {}
     /// Implemented when `messageGroup` is set.
     #[diagnostic::on_unimplemented(
         message = "`MessageAlertActivated` is missing its required field `messageGroup`: call `.message_group(..)` before `.build()`",
         label = "`messageGroup` is not set"
     )]
-    pub trait MessageGroupIsSet: crate::__::Sealed {
+    pub trait MessageGroupIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> MessageGroup;
     }
 
-    impl MessageGroupIsSet for crate::__::Set<MessageGroup> {
+    impl MessageGroupIsSet for crate::builder_support::Set<MessageGroup> {
         fn into_value(self) -> MessageGroup {
             self.0
         }
@@ -112,8 +112,8 @@ pub mod message_alert_activated_builder {
         message = "`messageGroup` is set twice on the `MessageAlertActivated` builder: call `.message_group(..)` once",
         label = "`messageGroup` was already set"
     )]
-    pub trait MessageGroupIsUnset: crate::__::Sealed {}
-    impl MessageGroupIsUnset for crate::__::Unset {}
+    pub trait MessageGroupIsUnset: crate::builder_support::Sealed {}
+    impl MessageGroupIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MessageAlertActivated`]. `build()` exists once every required field is set; see [`MessageAlertActivated::builder`].
@@ -136,7 +136,7 @@ impl<S: message_alert_activated_builder::State> MessageAlertActivatedBuilder<S> 
         S::State: message_alert_activated_builder::StateIsUnset,
     {
         MessageAlertActivatedBuilder {
-            state: crate::__::Set(value),
+            state: crate::builder_support::Set(value),
             message_group: self.message_group,
             _state: ::std::marker::PhantomData,
         }
@@ -154,7 +154,7 @@ impl<S: message_alert_activated_builder::State> MessageAlertActivatedBuilder<S> 
     {
         MessageAlertActivatedBuilder {
             state: self.state,
-            message_group: crate::__::Set(value),
+            message_group: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -199,7 +199,7 @@ impl MessageState {
     /// Starts a builder for [`MessageState`].
     pub fn builder() -> MessageStateBuilder {
         MessageStateBuilder {
-            status: crate::__::Unset,
+            status: crate::builder_support::Unset,
             freshness: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
         }
@@ -211,23 +211,23 @@ pub mod message_state_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MessageState`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Status;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Status = crate::__::Unset;
+        type Status = crate::builder_support::Unset;
     }
 
     /// The state after `status` is set on top of `S`.
     pub struct SetStatus<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetStatus<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetStatus<S> {}
     impl<S: State> State for SetStatus<S> {
-        type Status = crate::__::Set<MessageStatus>;
+        type Status = crate::builder_support::Set<MessageStatus>;
     }
 
     /// Implemented when `status` is set.
@@ -235,12 +235,12 @@ pub mod message_state_builder {
         message = "`MessageState` is missing its required field `status`: call `.status(..)` before `.build()`",
         label = "`status` is not set"
     )]
-    pub trait StatusIsSet: crate::__::Sealed {
+    pub trait StatusIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> MessageStatus;
     }
 
-    impl StatusIsSet for crate::__::Set<MessageStatus> {
+    impl StatusIsSet for crate::builder_support::Set<MessageStatus> {
         fn into_value(self) -> MessageStatus {
             self.0
         }
@@ -251,8 +251,8 @@ pub mod message_state_builder {
         message = "`status` is set twice on the `MessageState` builder: call `.status(..)` once",
         label = "`status` was already set"
     )]
-    pub trait StatusIsUnset: crate::__::Sealed {}
-    impl StatusIsUnset for crate::__::Unset {}
+    pub trait StatusIsUnset: crate::builder_support::Sealed {}
+    impl StatusIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MessageState`]. `build()` exists once every required field is set; see [`MessageState::builder`].
@@ -275,7 +275,7 @@ impl<S: message_state_builder::State> MessageStateBuilder<S> {
         S::Status: message_state_builder::StatusIsUnset,
     {
         MessageStateBuilder {
-            status: crate::__::Set(value),
+            status: crate::builder_support::Set(value),
             freshness: self.freshness,
             _state: ::std::marker::PhantomData,
         }
@@ -339,8 +339,8 @@ impl MessageGroup {
     /// Starts a builder for [`MessageGroup`].
     pub fn builder() -> MessageGroupBuilder {
         MessageGroupBuilder {
-            creator: crate::__::Unset,
-            count: crate::__::Unset,
+            creator: crate::builder_support::Unset,
+            count: crate::builder_support::Unset,
             urgency: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
         }
@@ -352,7 +352,7 @@ pub mod message_group_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MessageGroup`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Creator;
         #[doc(hidden)]
@@ -361,26 +361,26 @@ pub mod message_group_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Creator = crate::__::Unset;
-        type Count = crate::__::Unset;
+        type Creator = crate::builder_support::Unset;
+        type Count = crate::builder_support::Unset;
     }
 
     /// The state after `creator` is set on top of `S`.
     pub struct SetCreator<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetCreator<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetCreator<S> {}
     impl<S: State> State for SetCreator<S> {
-        type Creator = crate::__::Set<MessageCreator>;
+        type Creator = crate::builder_support::Set<MessageCreator>;
         type Count = S::Count;
     }
 
     /// The state after `count` is set on top of `S`.
     pub struct SetCount<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetCount<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetCount<S> {}
     impl<S: State> State for SetCount<S> {
         type Creator = S::Creator;
-        type Count = crate::__::Set<u32>;
+        type Count = crate::builder_support::Set<u32>;
     }
 
     /// Implemented when `creator` is set.
@@ -388,12 +388,12 @@ pub mod message_group_builder {
         message = "`MessageGroup` is missing its required field `creator`: call `.creator(..)` before `.build()`",
         label = "`creator` is not set"
     )]
-    pub trait CreatorIsSet: crate::__::Sealed {
+    pub trait CreatorIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> MessageCreator;
     }
 
-    impl CreatorIsSet for crate::__::Set<MessageCreator> {
+    impl CreatorIsSet for crate::builder_support::Set<MessageCreator> {
         fn into_value(self) -> MessageCreator {
             self.0
         }
@@ -404,19 +404,19 @@ pub mod message_group_builder {
         message = "`creator` is set twice on the `MessageGroup` builder: call `.creator(..)` once",
         label = "`creator` was already set"
     )]
-    pub trait CreatorIsUnset: crate::__::Sealed {}
-    impl CreatorIsUnset for crate::__::Unset {}
+    pub trait CreatorIsUnset: crate::builder_support::Sealed {}
+    impl CreatorIsUnset for crate::builder_support::Unset {}
     /// Implemented when `count` is set.
     #[diagnostic::on_unimplemented(
         message = "`MessageGroup` is missing its required field `count`: call `.count(..)` before `.build()`",
         label = "`count` is not set"
     )]
-    pub trait CountIsSet: crate::__::Sealed {
+    pub trait CountIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> u32;
     }
 
-    impl CountIsSet for crate::__::Set<u32> {
+    impl CountIsSet for crate::builder_support::Set<u32> {
         fn into_value(self) -> u32 {
             self.0
         }
@@ -427,8 +427,8 @@ pub mod message_group_builder {
         message = "`count` is set twice on the `MessageGroup` builder: call `.count(..)` once",
         label = "`count` was already set"
     )]
-    pub trait CountIsUnset: crate::__::Sealed {}
-    impl CountIsUnset for crate::__::Unset {}
+    pub trait CountIsUnset: crate::builder_support::Sealed {}
+    impl CountIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MessageGroup`]. `build()` exists once every required field is set; see [`MessageGroup::builder`].
@@ -452,7 +452,7 @@ impl<S: message_group_builder::State> MessageGroupBuilder<S> {
         S::Creator: message_group_builder::CreatorIsUnset,
     {
         MessageGroupBuilder {
-            creator: crate::__::Set(value.into()),
+            creator: crate::builder_support::Set(value.into()),
             count: self.count,
             urgency: self.urgency,
             _state: ::std::marker::PhantomData,
@@ -469,7 +469,7 @@ impl<S: message_group_builder::State> MessageGroupBuilder<S> {
     {
         MessageGroupBuilder {
             creator: self.creator,
-            count: crate::__::Set(value),
+            count: crate::builder_support::Set(value),
             urgency: self.urgency,
             _state: ::std::marker::PhantomData,
         }
@@ -532,7 +532,7 @@ impl MessageCreator {
     /// Starts a builder for [`MessageCreator`].
     pub fn builder() -> MessageCreatorBuilder {
         MessageCreatorBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -543,23 +543,23 @@ pub mod message_creator_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`MessageCreator`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<::std::string::String>;
+        type Name = crate::builder_support::Set<::std::string::String>;
     }
 
     /// Implemented when `name` is set.
@@ -567,12 +567,12 @@ pub mod message_creator_builder {
         message = "`MessageCreator` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::std::string::String;
     }
 
-    impl NameIsSet for crate::__::Set<::std::string::String> {
+    impl NameIsSet for crate::builder_support::Set<::std::string::String> {
         fn into_value(self) -> ::std::string::String {
             self.0
         }
@@ -583,8 +583,8 @@ pub mod message_creator_builder {
         message = "`name` is set twice on the `MessageCreator` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`MessageCreator`]. `build()` exists once every required field is set; see [`MessageCreator::builder`].
@@ -600,13 +600,15 @@ impl<S: message_creator_builder::State> MessageCreatorBuilder<S> {
     /// Sets the required `name`.
     pub fn name(
         self,
-        value: impl crate::__::IntoText,
+        value: impl crate::builder_support::IntoText,
     ) -> MessageCreatorBuilder<message_creator_builder::SetName<S>>
     where
         S::Name: message_creator_builder::NameIsUnset,
     {
         MessageCreatorBuilder {
-            name: crate::__::Set(crate::__::IntoText::into_text(value)),
+            name: crate::builder_support::Set(
+                crate::builder_support::IntoText::into_text(value),
+            ),
             _state: ::std::marker::PhantomData,
         }
     }

@@ -111,26 +111,37 @@ impl EventName {
         }
     }
 
-    /// The JSON Schema of the payload, as `schemars` derives it from the generated type.
+    /// The JSON Schema of the payload, as `schemars` derives it from the generated type,
+    /// its descriptions in plain words (no rustdoc markup).
     #[cfg(feature = "schemars")]
     #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     pub fn json_schema(self) -> ::schemars::Schema {
-        match self {
-            Self::MediaContentAvailable => ::schemars::schema_for!(MediaContentAvailable),
-            Self::MessageAlertActivated => ::schemars::schema_for!(MessageAlertActivated),
-            Self::OccasionUpdated => ::schemars::schema_for!(OccasionUpdated),
-            Self::OrderStatusUpdated => ::schemars::schema_for!(OrderStatusUpdated),
-            Self::SocialGameInviteAvailable => {
-                ::schemars::schema_for!(SocialGameInviteAvailable)
-            }
+        crate::plain::plain(
+            match self {
+                Self::MediaContentAvailable => {
+                    ::schemars::schema_for!(MediaContentAvailable)
+                }
 
-            Self::SportsEventUpdated => ::schemars::schema_for!(SportsEventUpdated),
-            Self::TrashCollectionAlertActivated => {
-                ::schemars::schema_for!(TrashCollectionAlertActivated)
-            }
+                Self::MessageAlertActivated => {
+                    ::schemars::schema_for!(MessageAlertActivated)
+                }
 
-            Self::WeatherAlertActivated => ::schemars::schema_for!(WeatherAlertActivated),
-        }
+                Self::OccasionUpdated => ::schemars::schema_for!(OccasionUpdated),
+                Self::OrderStatusUpdated => ::schemars::schema_for!(OrderStatusUpdated),
+                Self::SocialGameInviteAvailable => {
+                    ::schemars::schema_for!(SocialGameInviteAvailable)
+                }
+
+                Self::SportsEventUpdated => ::schemars::schema_for!(SportsEventUpdated),
+                Self::TrashCollectionAlertActivated => {
+                    ::schemars::schema_for!(TrashCollectionAlertActivated)
+                }
+
+                Self::WeatherAlertActivated => {
+                    ::schemars::schema_for!(WeatherAlertActivated)
+                }
+            },
+        )
     }
 
     /// The schema's entry in the generated schema table.

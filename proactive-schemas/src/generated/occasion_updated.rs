@@ -25,8 +25,8 @@ impl OccasionUpdated {
     /// Starts a builder for [`OccasionUpdated`].
     pub fn builder() -> OccasionUpdatedBuilder {
         OccasionUpdatedBuilder {
-            state: crate::__::Unset,
-            occasion: crate::__::Unset,
+            state: crate::builder_support::Unset,
+            occasion: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -37,7 +37,7 @@ pub mod occasion_updated_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`OccasionUpdated`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type State;
         #[doc(hidden)]
@@ -46,26 +46,26 @@ pub mod occasion_updated_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type State = crate::__::Unset;
-        type Occasion = crate::__::Unset;
+        type State = crate::builder_support::Unset;
+        type Occasion = crate::builder_support::Unset;
     }
 
     /// The state after `state` is set on top of `S`.
     pub struct SetState<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetState<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetState<S> {}
     impl<S: State> State for SetState<S> {
-        type State = crate::__::Set<OccasionState>;
+        type State = crate::builder_support::Set<OccasionState>;
         type Occasion = S::Occasion;
     }
 
     /// The state after `occasion` is set on top of `S`.
     pub struct SetOccasion<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetOccasion<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetOccasion<S> {}
     impl<S: State> State for SetOccasion<S> {
         type State = S::State;
-        type Occasion = crate::__::Set<Occasion>;
+        type Occasion = crate::builder_support::Set<Occasion>;
     }
 
     /// Implemented when `state` is set.
@@ -73,12 +73,12 @@ pub mod occasion_updated_builder {
         message = "`OccasionUpdated` is missing its required field `state`: call `.state(..)` before `.build()`",
         label = "`state` is not set"
     )]
-    pub trait StateIsSet: crate::__::Sealed {
+    pub trait StateIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> OccasionState;
     }
 
-    impl StateIsSet for crate::__::Set<OccasionState> {
+    impl StateIsSet for crate::builder_support::Set<OccasionState> {
         fn into_value(self) -> OccasionState {
             self.0
         }
@@ -89,19 +89,19 @@ pub mod occasion_updated_builder {
         message = "`state` is set twice on the `OccasionUpdated` builder: call `.state(..)` once",
         label = "`state` was already set"
     )]
-    pub trait StateIsUnset: crate::__::Sealed {}
-    impl StateIsUnset for crate::__::Unset {}
+    pub trait StateIsUnset: crate::builder_support::Sealed {}
+    impl StateIsUnset for crate::builder_support::Unset {}
     /// Implemented when `occasion` is set.
     #[diagnostic::on_unimplemented(
         message = "`OccasionUpdated` is missing its required field `occasion`: call `.occasion(..)` before `.build()`",
         label = "`occasion` is not set"
     )]
-    pub trait OccasionIsSet: crate::__::Sealed {
+    pub trait OccasionIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Occasion;
     }
 
-    impl OccasionIsSet for crate::__::Set<Occasion> {
+    impl OccasionIsSet for crate::builder_support::Set<Occasion> {
         fn into_value(self) -> Occasion {
             self.0
         }
@@ -112,8 +112,8 @@ pub mod occasion_updated_builder {
         message = "`occasion` is set twice on the `OccasionUpdated` builder: call `.occasion(..)` once",
         label = "`occasion` was already set"
     )]
-    pub trait OccasionIsUnset: crate::__::Sealed {}
-    impl OccasionIsUnset for crate::__::Unset {}
+    pub trait OccasionIsUnset: crate::builder_support::Sealed {}
+    impl OccasionIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`OccasionUpdated`]. `build()` exists once every required field is set; see [`OccasionUpdated::builder`].
@@ -136,7 +136,7 @@ impl<S: occasion_updated_builder::State> OccasionUpdatedBuilder<S> {
         S::State: occasion_updated_builder::StateIsUnset,
     {
         OccasionUpdatedBuilder {
-            state: crate::__::Set(value),
+            state: crate::builder_support::Set(value),
             occasion: self.occasion,
             _state: ::std::marker::PhantomData,
         }
@@ -152,7 +152,7 @@ impl<S: occasion_updated_builder::State> OccasionUpdatedBuilder<S> {
     {
         OccasionUpdatedBuilder {
             state: self.state,
-            occasion: crate::__::Set(value),
+            occasion: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -175,7 +175,7 @@ impl<S: occasion_updated_builder::State> OccasionUpdatedBuilder<S> {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OccasionState {
-    /// The occasion's status. `REQUESTED` follows the seed and ask-utils; Alexa.NET's `RECEIVED` is an outlier and is not accepted.
+    /// The occasion's status. `RECEIVED`, which one library uses, is not accepted: no Amazon source lists it.
     ///
     /// JSON: `confirmationStatus`, required.
     #[serde(rename = "confirmationStatus")]
@@ -186,7 +186,7 @@ impl OccasionState {
     /// Starts a builder for [`OccasionState`].
     pub fn builder() -> OccasionStateBuilder {
         OccasionStateBuilder {
-            confirmation_status: crate::__::Unset,
+            confirmation_status: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -197,23 +197,23 @@ pub mod occasion_state_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`OccasionState`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type ConfirmationStatus;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type ConfirmationStatus = crate::__::Unset;
+        type ConfirmationStatus = crate::builder_support::Unset;
     }
 
     /// The state after `confirmationStatus` is set on top of `S`.
     pub struct SetConfirmationStatus<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetConfirmationStatus<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetConfirmationStatus<S> {}
     impl<S: State> State for SetConfirmationStatus<S> {
-        type ConfirmationStatus = crate::__::Set<ConfirmationStatus>;
+        type ConfirmationStatus = crate::builder_support::Set<ConfirmationStatus>;
     }
 
     /// Implemented when `confirmationStatus` is set.
@@ -221,12 +221,12 @@ pub mod occasion_state_builder {
         message = "`OccasionState` is missing its required field `confirmationStatus`: call `.confirmation_status(..)` before `.build()`",
         label = "`confirmationStatus` is not set"
     )]
-    pub trait ConfirmationStatusIsSet: crate::__::Sealed {
+    pub trait ConfirmationStatusIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ConfirmationStatus;
     }
 
-    impl ConfirmationStatusIsSet for crate::__::Set<ConfirmationStatus> {
+    impl ConfirmationStatusIsSet for crate::builder_support::Set<ConfirmationStatus> {
         fn into_value(self) -> ConfirmationStatus {
             self.0
         }
@@ -237,8 +237,8 @@ pub mod occasion_state_builder {
         message = "`confirmationStatus` is set twice on the `OccasionState` builder: call `.confirmation_status(..)` once",
         label = "`confirmationStatus` was already set"
     )]
-    pub trait ConfirmationStatusIsUnset: crate::__::Sealed {}
-    impl ConfirmationStatusIsUnset for crate::__::Unset {}
+    pub trait ConfirmationStatusIsUnset: crate::builder_support::Sealed {}
+    impl ConfirmationStatusIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`OccasionState`]. `build()` exists once every required field is set; see [`OccasionState::builder`].
@@ -260,7 +260,7 @@ impl<S: occasion_state_builder::State> OccasionStateBuilder<S> {
         S::ConfirmationStatus: occasion_state_builder::ConfirmationStatusIsUnset,
     {
         OccasionStateBuilder {
-            confirmation_status: crate::__::Set(value),
+            confirmation_status: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -303,8 +303,8 @@ pub struct Occasion {
     /// JSON: `bookingTime`, required.
     #[serde(
         rename = "bookingTime",
-        deserialize_with = "crate::__::rfc3339",
-        serialize_with = "crate::__::write_rfc3339"
+        deserialize_with = "crate::builder_support::rfc3339",
+        serialize_with = "crate::builder_support::write_rfc3339"
     )]
     pub booking_time: ::chrono::DateTime<::chrono::Utc>,
     /// Who brokered the booking, if anyone.
@@ -322,10 +322,10 @@ impl Occasion {
     /// Starts a builder for [`Occasion`].
     pub fn builder() -> OccasionBuilder {
         OccasionBuilder {
-            occasion_type: crate::__::Unset,
-            subject: crate::__::Unset,
-            provider: crate::__::Unset,
-            booking_time: crate::__::Unset,
+            occasion_type: crate::builder_support::Unset,
+            subject: crate::builder_support::Unset,
+            provider: crate::builder_support::Unset,
+            booking_time: crate::builder_support::Unset,
             broker: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
         }
@@ -337,7 +337,7 @@ pub mod occasion_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Occasion`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type OccasionType;
         #[doc(hidden)]
@@ -350,19 +350,19 @@ pub mod occasion_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type OccasionType = crate::__::Unset;
-        type Subject = crate::__::Unset;
-        type Provider = crate::__::Unset;
-        type BookingTime = crate::__::Unset;
+        type OccasionType = crate::builder_support::Unset;
+        type Subject = crate::builder_support::Unset;
+        type Provider = crate::builder_support::Unset;
+        type BookingTime = crate::builder_support::Unset;
     }
 
     /// The state after `occasionType` is set on top of `S`.
     pub struct SetOccasionType<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetOccasionType<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetOccasionType<S> {}
     impl<S: State> State for SetOccasionType<S> {
-        type OccasionType = crate::__::Set<OccasionType>;
+        type OccasionType = crate::builder_support::Set<OccasionType>;
         type Subject = S::Subject;
         type Provider = S::Provider;
         type BookingTime = S::BookingTime;
@@ -370,32 +370,34 @@ pub mod occasion_builder {
 
     /// The state after `subject` is set on top of `S`.
     pub struct SetSubject<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetSubject<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetSubject<S> {}
     impl<S: State> State for SetSubject<S> {
         type OccasionType = S::OccasionType;
-        type Subject = crate::__::Set<crate::LocalizedText>;
+        type Subject = crate::builder_support::Set<crate::LocalizedText>;
         type Provider = S::Provider;
         type BookingTime = S::BookingTime;
     }
 
     /// The state after `provider` is set on top of `S`.
     pub struct SetProvider<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetProvider<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetProvider<S> {}
     impl<S: State> State for SetProvider<S> {
         type OccasionType = S::OccasionType;
         type Subject = S::Subject;
-        type Provider = crate::__::Set<Party>;
+        type Provider = crate::builder_support::Set<Party>;
         type BookingTime = S::BookingTime;
     }
 
     /// The state after `bookingTime` is set on top of `S`.
     pub struct SetBookingTime<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetBookingTime<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetBookingTime<S> {}
     impl<S: State> State for SetBookingTime<S> {
         type OccasionType = S::OccasionType;
         type Subject = S::Subject;
         type Provider = S::Provider;
-        type BookingTime = crate::__::Set<::chrono::DateTime<::chrono::Utc>>;
+        type BookingTime = crate::builder_support::Set<
+            ::chrono::DateTime<::chrono::Utc>,
+        >;
     }
 
     /// Implemented when `occasionType` is set.
@@ -403,12 +405,12 @@ pub mod occasion_builder {
         message = "`Occasion` is missing its required field `occasionType`: call `.occasion_type(..)` before `.build()`",
         label = "`occasionType` is not set"
     )]
-    pub trait OccasionTypeIsSet: crate::__::Sealed {
+    pub trait OccasionTypeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> OccasionType;
     }
 
-    impl OccasionTypeIsSet for crate::__::Set<OccasionType> {
+    impl OccasionTypeIsSet for crate::builder_support::Set<OccasionType> {
         fn into_value(self) -> OccasionType {
             self.0
         }
@@ -419,19 +421,19 @@ pub mod occasion_builder {
         message = "`occasionType` is set twice on the `Occasion` builder: call `.occasion_type(..)` once",
         label = "`occasionType` was already set"
     )]
-    pub trait OccasionTypeIsUnset: crate::__::Sealed {}
-    impl OccasionTypeIsUnset for crate::__::Unset {}
+    pub trait OccasionTypeIsUnset: crate::builder_support::Sealed {}
+    impl OccasionTypeIsUnset for crate::builder_support::Unset {}
     /// Implemented when `subject` is set.
     #[diagnostic::on_unimplemented(
         message = "`Occasion` is missing its required field `subject`: call `.subject(..)` before `.build()`",
         label = "`subject` is not set"
     )]
-    pub trait SubjectIsSet: crate::__::Sealed {
+    pub trait SubjectIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl SubjectIsSet for crate::__::Set<crate::LocalizedText> {
+    impl SubjectIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -442,19 +444,19 @@ pub mod occasion_builder {
         message = "`subject` is set twice on the `Occasion` builder: call `.subject(..)` once",
         label = "`subject` was already set"
     )]
-    pub trait SubjectIsUnset: crate::__::Sealed {}
-    impl SubjectIsUnset for crate::__::Unset {}
+    pub trait SubjectIsUnset: crate::builder_support::Sealed {}
+    impl SubjectIsUnset for crate::builder_support::Unset {}
     /// Implemented when `provider` is set.
     #[diagnostic::on_unimplemented(
         message = "`Occasion` is missing its required field `provider`: call `.provider(..)` before `.build()`",
         label = "`provider` is not set"
     )]
-    pub trait ProviderIsSet: crate::__::Sealed {
+    pub trait ProviderIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Party;
     }
 
-    impl ProviderIsSet for crate::__::Set<Party> {
+    impl ProviderIsSet for crate::builder_support::Set<Party> {
         fn into_value(self) -> Party {
             self.0
         }
@@ -465,19 +467,20 @@ pub mod occasion_builder {
         message = "`provider` is set twice on the `Occasion` builder: call `.provider(..)` once",
         label = "`provider` was already set"
     )]
-    pub trait ProviderIsUnset: crate::__::Sealed {}
-    impl ProviderIsUnset for crate::__::Unset {}
+    pub trait ProviderIsUnset: crate::builder_support::Sealed {}
+    impl ProviderIsUnset for crate::builder_support::Unset {}
     /// Implemented when `bookingTime` is set.
     #[diagnostic::on_unimplemented(
         message = "`Occasion` is missing its required field `bookingTime`: call `.booking_time(..)` before `.build()`",
         label = "`bookingTime` is not set"
     )]
-    pub trait BookingTimeIsSet: crate::__::Sealed {
+    pub trait BookingTimeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::chrono::DateTime<::chrono::Utc>;
     }
 
-    impl BookingTimeIsSet for crate::__::Set<::chrono::DateTime<::chrono::Utc>> {
+    impl BookingTimeIsSet
+    for crate::builder_support::Set<::chrono::DateTime<::chrono::Utc>> {
         fn into_value(self) -> ::chrono::DateTime<::chrono::Utc> {
             self.0
         }
@@ -488,8 +491,8 @@ pub mod occasion_builder {
         message = "`bookingTime` is set twice on the `Occasion` builder: call `.booking_time(..)` once",
         label = "`bookingTime` was already set"
     )]
-    pub trait BookingTimeIsUnset: crate::__::Sealed {}
-    impl BookingTimeIsUnset for crate::__::Unset {}
+    pub trait BookingTimeIsUnset: crate::builder_support::Sealed {}
+    impl BookingTimeIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Occasion`]. `build()` exists once every required field is set; see [`Occasion::builder`].
@@ -513,7 +516,7 @@ impl<S: occasion_builder::State> OccasionBuilder<S> {
         S::OccasionType: occasion_builder::OccasionTypeIsUnset,
     {
         OccasionBuilder {
-            occasion_type: crate::__::Set(value),
+            occasion_type: crate::builder_support::Set(value),
             subject: self.subject,
             provider: self.provider,
             booking_time: self.booking_time,
@@ -532,7 +535,7 @@ impl<S: occasion_builder::State> OccasionBuilder<S> {
     {
         OccasionBuilder {
             occasion_type: self.occasion_type,
-            subject: crate::__::Set(value.into()),
+            subject: crate::builder_support::Set(value.into()),
             provider: self.provider,
             booking_time: self.booking_time,
             broker: self.broker,
@@ -551,7 +554,7 @@ impl<S: occasion_builder::State> OccasionBuilder<S> {
         OccasionBuilder {
             occasion_type: self.occasion_type,
             subject: self.subject,
-            provider: crate::__::Set(value.into()),
+            provider: crate::builder_support::Set(value.into()),
             booking_time: self.booking_time,
             broker: self.broker,
             _state: ::std::marker::PhantomData,
@@ -570,7 +573,7 @@ impl<S: occasion_builder::State> OccasionBuilder<S> {
             occasion_type: self.occasion_type,
             subject: self.subject,
             provider: self.provider,
-            booking_time: crate::__::Set(value),
+            booking_time: crate::builder_support::Set(value),
             broker: self.broker,
             _state: ::std::marker::PhantomData,
         }
@@ -648,7 +651,7 @@ impl Party {
     /// Starts a builder for [`Party`].
     pub fn builder() -> PartyBuilder {
         PartyBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -659,23 +662,23 @@ pub mod party_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Party`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<crate::LocalizedText>;
+        type Name = crate::builder_support::Set<crate::LocalizedText>;
     }
 
     /// Implemented when `name` is set.
@@ -683,12 +686,12 @@ pub mod party_builder {
         message = "`Party` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl NameIsSet for crate::__::Set<crate::LocalizedText> {
+    impl NameIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -699,8 +702,8 @@ pub mod party_builder {
         message = "`name` is set twice on the `Party` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Party`]. `build()` exists once every required field is set; see [`Party::builder`].
@@ -720,7 +723,7 @@ impl<S: party_builder::State> PartyBuilder<S> {
         S::Name: party_builder::NameIsUnset,
     {
         PartyBuilder {
-            name: crate::__::Set(value.into()),
+            name: crate::builder_support::Set(value.into()),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -736,7 +739,7 @@ impl<S: party_builder::State> PartyBuilder<S> {
     }
 }
 
-/// The occasion's status. `REQUESTED` follows the seed and ask-utils; Alexa.NET's `RECEIVED` is an outlier and is not accepted.
+/// The occasion's status. `RECEIVED`, which one library uses, is not accepted: no Amazon source lists it.
 #[derive(
     Clone,
     Copy,

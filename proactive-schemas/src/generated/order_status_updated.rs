@@ -2,7 +2,7 @@
 //!
 //! The `AMAZON.OrderStatus.Updated` payload and the types it is made of.
 
-/// The status of the user's order changed (`AMAZON.OrderStatus.Updated`). Amazon's Japanese catalog documents this schema for en-US only; other locales are a warning.
+/// The status of the user's order changed (`AMAZON.OrderStatus.Updated`). Amazon documents this event for en-US only: an event with text for another locale (de-DE, say) is still sent, with a warning, because Amazon does not say whether users there receive it.
 ///
 /// The payload of Amazon's `AMAZON.OrderStatus.Updated` event. Build one with [`OrderStatusUpdated::builder`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
@@ -25,8 +25,8 @@ impl OrderStatusUpdated {
     /// Starts a builder for [`OrderStatusUpdated`].
     pub fn builder() -> OrderStatusUpdatedBuilder {
         OrderStatusUpdatedBuilder {
-            state: crate::__::Unset,
-            order: crate::__::Unset,
+            state: crate::builder_support::Unset,
+            order: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -37,7 +37,7 @@ pub mod order_status_updated_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`OrderStatusUpdated`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type State;
         #[doc(hidden)]
@@ -46,26 +46,26 @@ pub mod order_status_updated_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type State = crate::__::Unset;
-        type Order = crate::__::Unset;
+        type State = crate::builder_support::Unset;
+        type Order = crate::builder_support::Unset;
     }
 
     /// The state after `state` is set on top of `S`.
     pub struct SetState<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetState<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetState<S> {}
     impl<S: State> State for SetState<S> {
-        type State = crate::__::Set<OrderState>;
+        type State = crate::builder_support::Set<OrderState>;
         type Order = S::Order;
     }
 
     /// The state after `order` is set on top of `S`.
     pub struct SetOrder<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetOrder<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetOrder<S> {}
     impl<S: State> State for SetOrder<S> {
         type State = S::State;
-        type Order = crate::__::Set<Order>;
+        type Order = crate::builder_support::Set<Order>;
     }
 
     /// Implemented when `state` is set.
@@ -73,12 +73,12 @@ pub mod order_status_updated_builder {
         message = "`OrderStatusUpdated` is missing its required field `state`: call `.state(..)` before `.build()`",
         label = "`state` is not set"
     )]
-    pub trait StateIsSet: crate::__::Sealed {
+    pub trait StateIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> OrderState;
     }
 
-    impl StateIsSet for crate::__::Set<OrderState> {
+    impl StateIsSet for crate::builder_support::Set<OrderState> {
         fn into_value(self) -> OrderState {
             self.0
         }
@@ -89,19 +89,19 @@ pub mod order_status_updated_builder {
         message = "`state` is set twice on the `OrderStatusUpdated` builder: call `.state(..)` once",
         label = "`state` was already set"
     )]
-    pub trait StateIsUnset: crate::__::Sealed {}
-    impl StateIsUnset for crate::__::Unset {}
+    pub trait StateIsUnset: crate::builder_support::Sealed {}
+    impl StateIsUnset for crate::builder_support::Unset {}
     /// Implemented when `order` is set.
     #[diagnostic::on_unimplemented(
         message = "`OrderStatusUpdated` is missing its required field `order`: call `.order(..)` before `.build()`",
         label = "`order` is not set"
     )]
-    pub trait OrderIsSet: crate::__::Sealed {
+    pub trait OrderIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Order;
     }
 
-    impl OrderIsSet for crate::__::Set<Order> {
+    impl OrderIsSet for crate::builder_support::Set<Order> {
         fn into_value(self) -> Order {
             self.0
         }
@@ -112,8 +112,8 @@ pub mod order_status_updated_builder {
         message = "`order` is set twice on the `OrderStatusUpdated` builder: call `.order(..)` once",
         label = "`order` was already set"
     )]
-    pub trait OrderIsUnset: crate::__::Sealed {}
-    impl OrderIsUnset for crate::__::Unset {}
+    pub trait OrderIsUnset: crate::builder_support::Sealed {}
+    impl OrderIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`OrderStatusUpdated`]. `build()` exists once every required field is set; see [`OrderStatusUpdated::builder`].
@@ -136,7 +136,7 @@ impl<S: order_status_updated_builder::State> OrderStatusUpdatedBuilder<S> {
         S::State: order_status_updated_builder::StateIsUnset,
     {
         OrderStatusUpdatedBuilder {
-            state: crate::__::Set(value),
+            state: crate::builder_support::Set(value),
             order: self.order,
             _state: ::std::marker::PhantomData,
         }
@@ -152,7 +152,7 @@ impl<S: order_status_updated_builder::State> OrderStatusUpdatedBuilder<S> {
     {
         OrderStatusUpdatedBuilder {
             state: self.state,
-            order: crate::__::Set(value),
+            order: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -180,14 +180,14 @@ pub struct OrderState {
     /// JSON: `status`, required.
     #[serde(rename = "status")]
     pub status: OrderStatus,
-    /// When the order entered this state (for `ORDER_DELIVERED`, the delivery date). Spelled as in Amazon's example; the seed's table and Jovo's types write `enterTimeStamp`, which is accepted in untyped JSON with a warning.
+    /// When the order entered this state (for `ORDER_DELIVERED`, the delivery date). Spelled as in Amazon's example; the spelling `enterTimeStamp`, seen in some documentation, is accepted in untyped JSON with a warning.
     ///
     /// JSON: `enterTimestamp`, optional.
     #[serde(
         rename = "enterTimestamp",
         default,
-        deserialize_with = "crate::__::rfc3339_opt",
-        serialize_with = "crate::__::write_rfc3339_opt",
+        deserialize_with = "crate::builder_support::rfc3339_opt",
+        serialize_with = "crate::builder_support::write_rfc3339_opt",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub enter_timestamp: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
@@ -206,7 +206,7 @@ impl OrderState {
     /// Starts a builder for [`OrderState`].
     pub fn builder() -> OrderStateBuilder {
         OrderStateBuilder {
-            status: crate::__::Unset,
+            status: crate::builder_support::Unset,
             enter_timestamp: ::std::option::Option::None,
             delivery_details: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
@@ -219,23 +219,23 @@ pub mod order_state_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`OrderState`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Status;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Status = crate::__::Unset;
+        type Status = crate::builder_support::Unset;
     }
 
     /// The state after `status` is set on top of `S`.
     pub struct SetStatus<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetStatus<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetStatus<S> {}
     impl<S: State> State for SetStatus<S> {
-        type Status = crate::__::Set<OrderStatus>;
+        type Status = crate::builder_support::Set<OrderStatus>;
     }
 
     /// Implemented when `status` is set.
@@ -243,12 +243,12 @@ pub mod order_state_builder {
         message = "`OrderState` is missing its required field `status`: call `.status(..)` before `.build()`",
         label = "`status` is not set"
     )]
-    pub trait StatusIsSet: crate::__::Sealed {
+    pub trait StatusIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> OrderStatus;
     }
 
-    impl StatusIsSet for crate::__::Set<OrderStatus> {
+    impl StatusIsSet for crate::builder_support::Set<OrderStatus> {
         fn into_value(self) -> OrderStatus {
             self.0
         }
@@ -259,8 +259,8 @@ pub mod order_state_builder {
         message = "`status` is set twice on the `OrderState` builder: call `.status(..)` once",
         label = "`status` was already set"
     )]
-    pub trait StatusIsUnset: crate::__::Sealed {}
-    impl StatusIsUnset for crate::__::Unset {}
+    pub trait StatusIsUnset: crate::builder_support::Sealed {}
+    impl StatusIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`OrderState`]. `build()` exists once every required field is set; see [`OrderState::builder`].
@@ -284,7 +284,7 @@ impl<S: order_state_builder::State> OrderStateBuilder<S> {
         S::Status: order_state_builder::StatusIsUnset,
     {
         OrderStateBuilder {
-            status: crate::__::Set(value),
+            status: crate::builder_support::Set(value),
             enter_timestamp: self.enter_timestamp,
             delivery_details: self.delivery_details,
             _state: ::std::marker::PhantomData,
@@ -345,8 +345,8 @@ pub struct DeliveryDetails {
     #[serde(
         rename = "expectedArrival",
         default,
-        deserialize_with = "crate::__::rfc3339_opt",
-        serialize_with = "crate::__::write_rfc3339_opt",
+        deserialize_with = "crate::builder_support::rfc3339_opt",
+        serialize_with = "crate::builder_support::write_rfc3339_opt",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub expected_arrival: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
@@ -408,7 +408,7 @@ impl Order {
     /// Starts a builder for [`Order`].
     pub fn builder() -> OrderBuilder {
         OrderBuilder {
-            seller: crate::__::Unset,
+            seller: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -419,23 +419,23 @@ pub mod order_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Order`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Seller;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Seller = crate::__::Unset;
+        type Seller = crate::builder_support::Unset;
     }
 
     /// The state after `seller` is set on top of `S`.
     pub struct SetSeller<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetSeller<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetSeller<S> {}
     impl<S: State> State for SetSeller<S> {
-        type Seller = crate::__::Set<Seller>;
+        type Seller = crate::builder_support::Set<Seller>;
     }
 
     /// Implemented when `seller` is set.
@@ -443,12 +443,12 @@ pub mod order_builder {
         message = "`Order` is missing its required field `seller`: call `.seller(..)` before `.build()`",
         label = "`seller` is not set"
     )]
-    pub trait SellerIsSet: crate::__::Sealed {
+    pub trait SellerIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Seller;
     }
 
-    impl SellerIsSet for crate::__::Set<Seller> {
+    impl SellerIsSet for crate::builder_support::Set<Seller> {
         fn into_value(self) -> Seller {
             self.0
         }
@@ -459,8 +459,8 @@ pub mod order_builder {
         message = "`seller` is set twice on the `Order` builder: call `.seller(..)` once",
         label = "`seller` was already set"
     )]
-    pub trait SellerIsUnset: crate::__::Sealed {}
-    impl SellerIsUnset for crate::__::Unset {}
+    pub trait SellerIsUnset: crate::builder_support::Sealed {}
+    impl SellerIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Order`]. `build()` exists once every required field is set; see [`Order::builder`].
@@ -480,7 +480,7 @@ impl<S: order_builder::State> OrderBuilder<S> {
         S::Seller: order_builder::SellerIsUnset,
     {
         OrderBuilder {
-            seller: crate::__::Set(value.into()),
+            seller: crate::builder_support::Set(value.into()),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -534,7 +534,7 @@ impl Seller {
     /// Starts a builder for [`Seller`].
     pub fn builder() -> SellerBuilder {
         SellerBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -545,23 +545,23 @@ pub mod seller_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Seller`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<crate::LocalizedText>;
+        type Name = crate::builder_support::Set<crate::LocalizedText>;
     }
 
     /// Implemented when `name` is set.
@@ -569,12 +569,12 @@ pub mod seller_builder {
         message = "`Seller` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl NameIsSet for crate::__::Set<crate::LocalizedText> {
+    impl NameIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -585,8 +585,8 @@ pub mod seller_builder {
         message = "`name` is set twice on the `Seller` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Seller`]. `build()` exists once every required field is set; see [`Seller::builder`].
@@ -606,7 +606,7 @@ impl<S: seller_builder::State> SellerBuilder<S> {
         S::Name: seller_builder::NameIsUnset,
     {
         SellerBuilder {
-            name: crate::__::Set(value.into()),
+            name: crate::builder_support::Set(value.into()),
             _state: ::std::marker::PhantomData,
         }
     }

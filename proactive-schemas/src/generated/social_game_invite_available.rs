@@ -2,7 +2,7 @@
 //!
 //! The `AMAZON.SocialGameInvite.Available` payload and the types it is made of.
 
-/// Someone invited or challenged the user to a game (`AMAZON.SocialGameInvite.Available`). Amazon's Japanese catalog documents this schema for en-US only; other locales are a warning.
+/// Someone invited or challenged the user to a game (`AMAZON.SocialGameInvite.Available`). Amazon documents this event for en-US only: an event with text for another locale (de-DE, say) is still sent, with a warning, because Amazon does not say whether users there receive it.
 ///
 /// The payload of Amazon's `AMAZON.SocialGameInvite.Available` event. Build one with [`SocialGameInviteAvailable::builder`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
@@ -25,8 +25,8 @@ impl SocialGameInviteAvailable {
     /// Starts a builder for [`SocialGameInviteAvailable`].
     pub fn builder() -> SocialGameInviteAvailableBuilder {
         SocialGameInviteAvailableBuilder {
-            invite: crate::__::Unset,
-            game: crate::__::Unset,
+            invite: crate::builder_support::Unset,
+            game: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -37,7 +37,7 @@ pub mod social_game_invite_available_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`SocialGameInviteAvailable`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Invite;
         #[doc(hidden)]
@@ -46,26 +46,26 @@ pub mod social_game_invite_available_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Invite = crate::__::Unset;
-        type Game = crate::__::Unset;
+        type Invite = crate::builder_support::Unset;
+        type Game = crate::builder_support::Unset;
     }
 
     /// The state after `invite` is set on top of `S`.
     pub struct SetInvite<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetInvite<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetInvite<S> {}
     impl<S: State> State for SetInvite<S> {
-        type Invite = crate::__::Set<Invite>;
+        type Invite = crate::builder_support::Set<Invite>;
         type Game = S::Game;
     }
 
     /// The state after `game` is set on top of `S`.
     pub struct SetGame<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetGame<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetGame<S> {}
     impl<S: State> State for SetGame<S> {
         type Invite = S::Invite;
-        type Game = crate::__::Set<Game>;
+        type Game = crate::builder_support::Set<Game>;
     }
 
     /// Implemented when `invite` is set.
@@ -73,12 +73,12 @@ pub mod social_game_invite_available_builder {
         message = "`SocialGameInviteAvailable` is missing its required field `invite`: call `.invite(..)` before `.build()`",
         label = "`invite` is not set"
     )]
-    pub trait InviteIsSet: crate::__::Sealed {
+    pub trait InviteIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Invite;
     }
 
-    impl InviteIsSet for crate::__::Set<Invite> {
+    impl InviteIsSet for crate::builder_support::Set<Invite> {
         fn into_value(self) -> Invite {
             self.0
         }
@@ -89,19 +89,19 @@ pub mod social_game_invite_available_builder {
         message = "`invite` is set twice on the `SocialGameInviteAvailable` builder: call `.invite(..)` once",
         label = "`invite` was already set"
     )]
-    pub trait InviteIsUnset: crate::__::Sealed {}
-    impl InviteIsUnset for crate::__::Unset {}
+    pub trait InviteIsUnset: crate::builder_support::Sealed {}
+    impl InviteIsUnset for crate::builder_support::Unset {}
     /// Implemented when `game` is set.
     #[diagnostic::on_unimplemented(
         message = "`SocialGameInviteAvailable` is missing its required field `game`: call `.game(..)` before `.build()`",
         label = "`game` is not set"
     )]
-    pub trait GameIsSet: crate::__::Sealed {
+    pub trait GameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Game;
     }
 
-    impl GameIsSet for crate::__::Set<Game> {
+    impl GameIsSet for crate::builder_support::Set<Game> {
         fn into_value(self) -> Game {
             self.0
         }
@@ -112,8 +112,8 @@ pub mod social_game_invite_available_builder {
         message = "`game` is set twice on the `SocialGameInviteAvailable` builder: call `.game(..)` once",
         label = "`game` was already set"
     )]
-    pub trait GameIsUnset: crate::__::Sealed {}
-    impl GameIsUnset for crate::__::Unset {}
+    pub trait GameIsUnset: crate::builder_support::Sealed {}
+    impl GameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`SocialGameInviteAvailable`]. `build()` exists once every required field is set; see [`SocialGameInviteAvailable::builder`].
@@ -141,7 +141,7 @@ impl<
         S::Invite: social_game_invite_available_builder::InviteIsUnset,
     {
         SocialGameInviteAvailableBuilder {
-            invite: crate::__::Set(value),
+            invite: crate::builder_support::Set(value),
             game: self.game,
             _state: ::std::marker::PhantomData,
         }
@@ -159,7 +159,7 @@ impl<
     {
         SocialGameInviteAvailableBuilder {
             invite: self.invite,
-            game: crate::__::Set(value),
+            game: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -189,7 +189,7 @@ pub struct Invite {
     /// JSON: `inviter`, required.
     #[serde(rename = "inviter")]
     pub inviter: Inviter,
-    /// How the inviter relates to the user. Placed under `invite` by decision (Alexa.NET, ask-utils); the seed and Jovo put it under `invite.inviter`, which is accepted in untyped JSON, moved here, and reported as a warning.
+    /// How the inviter relates to the user. Written under `invite`; in untyped JSON it is also accepted under `invite.inviter`, where some documentation puts it, moved here, and reported as a warning.
     ///
     /// JSON: `relationshipToInvitee`, required.
     #[serde(rename = "relationshipToInvitee")]
@@ -205,9 +205,9 @@ impl Invite {
     /// Starts a builder for [`Invite`].
     pub fn builder() -> InviteBuilder {
         InviteBuilder {
-            inviter: crate::__::Unset,
-            relationship_to_invitee: crate::__::Unset,
-            invite_type: crate::__::Unset,
+            inviter: crate::builder_support::Unset,
+            relationship_to_invitee: crate::builder_support::Unset,
+            invite_type: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -218,7 +218,7 @@ pub mod invite_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Invite`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Inviter;
         #[doc(hidden)]
@@ -229,38 +229,38 @@ pub mod invite_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Inviter = crate::__::Unset;
-        type RelationshipToInvitee = crate::__::Unset;
-        type InviteType = crate::__::Unset;
+        type Inviter = crate::builder_support::Unset;
+        type RelationshipToInvitee = crate::builder_support::Unset;
+        type InviteType = crate::builder_support::Unset;
     }
 
     /// The state after `inviter` is set on top of `S`.
     pub struct SetInviter<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetInviter<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetInviter<S> {}
     impl<S: State> State for SetInviter<S> {
-        type Inviter = crate::__::Set<Inviter>;
+        type Inviter = crate::builder_support::Set<Inviter>;
         type RelationshipToInvitee = S::RelationshipToInvitee;
         type InviteType = S::InviteType;
     }
 
     /// The state after `relationshipToInvitee` is set on top of `S`.
     pub struct SetRelationshipToInvitee<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetRelationshipToInvitee<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetRelationshipToInvitee<S> {}
     impl<S: State> State for SetRelationshipToInvitee<S> {
         type Inviter = S::Inviter;
-        type RelationshipToInvitee = crate::__::Set<Relationship>;
+        type RelationshipToInvitee = crate::builder_support::Set<Relationship>;
         type InviteType = S::InviteType;
     }
 
     /// The state after `inviteType` is set on top of `S`.
     pub struct SetInviteType<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetInviteType<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetInviteType<S> {}
     impl<S: State> State for SetInviteType<S> {
         type Inviter = S::Inviter;
         type RelationshipToInvitee = S::RelationshipToInvitee;
-        type InviteType = crate::__::Set<InviteType>;
+        type InviteType = crate::builder_support::Set<InviteType>;
     }
 
     /// Implemented when `inviter` is set.
@@ -268,12 +268,12 @@ pub mod invite_builder {
         message = "`Invite` is missing its required field `inviter`: call `.inviter(..)` before `.build()`",
         label = "`inviter` is not set"
     )]
-    pub trait InviterIsSet: crate::__::Sealed {
+    pub trait InviterIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Inviter;
     }
 
-    impl InviterIsSet for crate::__::Set<Inviter> {
+    impl InviterIsSet for crate::builder_support::Set<Inviter> {
         fn into_value(self) -> Inviter {
             self.0
         }
@@ -284,19 +284,19 @@ pub mod invite_builder {
         message = "`inviter` is set twice on the `Invite` builder: call `.inviter(..)` once",
         label = "`inviter` was already set"
     )]
-    pub trait InviterIsUnset: crate::__::Sealed {}
-    impl InviterIsUnset for crate::__::Unset {}
+    pub trait InviterIsUnset: crate::builder_support::Sealed {}
+    impl InviterIsUnset for crate::builder_support::Unset {}
     /// Implemented when `relationshipToInvitee` is set.
     #[diagnostic::on_unimplemented(
         message = "`Invite` is missing its required field `relationshipToInvitee`: call `.relationship_to_invitee(..)` before `.build()`",
         label = "`relationshipToInvitee` is not set"
     )]
-    pub trait RelationshipToInviteeIsSet: crate::__::Sealed {
+    pub trait RelationshipToInviteeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Relationship;
     }
 
-    impl RelationshipToInviteeIsSet for crate::__::Set<Relationship> {
+    impl RelationshipToInviteeIsSet for crate::builder_support::Set<Relationship> {
         fn into_value(self) -> Relationship {
             self.0
         }
@@ -307,19 +307,19 @@ pub mod invite_builder {
         message = "`relationshipToInvitee` is set twice on the `Invite` builder: call `.relationship_to_invitee(..)` once",
         label = "`relationshipToInvitee` was already set"
     )]
-    pub trait RelationshipToInviteeIsUnset: crate::__::Sealed {}
-    impl RelationshipToInviteeIsUnset for crate::__::Unset {}
+    pub trait RelationshipToInviteeIsUnset: crate::builder_support::Sealed {}
+    impl RelationshipToInviteeIsUnset for crate::builder_support::Unset {}
     /// Implemented when `inviteType` is set.
     #[diagnostic::on_unimplemented(
         message = "`Invite` is missing its required field `inviteType`: call `.invite_type(..)` before `.build()`",
         label = "`inviteType` is not set"
     )]
-    pub trait InviteTypeIsSet: crate::__::Sealed {
+    pub trait InviteTypeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> InviteType;
     }
 
-    impl InviteTypeIsSet for crate::__::Set<InviteType> {
+    impl InviteTypeIsSet for crate::builder_support::Set<InviteType> {
         fn into_value(self) -> InviteType {
             self.0
         }
@@ -330,8 +330,8 @@ pub mod invite_builder {
         message = "`inviteType` is set twice on the `Invite` builder: call `.invite_type(..)` once",
         label = "`inviteType` was already set"
     )]
-    pub trait InviteTypeIsUnset: crate::__::Sealed {}
-    impl InviteTypeIsUnset for crate::__::Unset {}
+    pub trait InviteTypeIsUnset: crate::builder_support::Sealed {}
+    impl InviteTypeIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Invite`]. `build()` exists once every required field is set; see [`Invite::builder`].
@@ -353,7 +353,7 @@ impl<S: invite_builder::State> InviteBuilder<S> {
         S::Inviter: invite_builder::InviterIsUnset,
     {
         InviteBuilder {
-            inviter: crate::__::Set(value.into()),
+            inviter: crate::builder_support::Set(value.into()),
             relationship_to_invitee: self.relationship_to_invitee,
             invite_type: self.invite_type,
             _state: ::std::marker::PhantomData,
@@ -370,7 +370,7 @@ impl<S: invite_builder::State> InviteBuilder<S> {
     {
         InviteBuilder {
             inviter: self.inviter,
-            relationship_to_invitee: crate::__::Set(value),
+            relationship_to_invitee: crate::builder_support::Set(value),
             invite_type: self.invite_type,
             _state: ::std::marker::PhantomData,
         }
@@ -387,7 +387,7 @@ impl<S: invite_builder::State> InviteBuilder<S> {
         InviteBuilder {
             inviter: self.inviter,
             relationship_to_invitee: self.relationship_to_invitee,
-            invite_type: crate::__::Set(value),
+            invite_type: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -437,7 +437,7 @@ impl Inviter {
     /// Starts a builder for [`Inviter`].
     pub fn builder() -> InviterBuilder {
         InviterBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -448,23 +448,23 @@ pub mod inviter_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Inviter`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<::std::string::String>;
+        type Name = crate::builder_support::Set<::std::string::String>;
     }
 
     /// Implemented when `name` is set.
@@ -472,12 +472,12 @@ pub mod inviter_builder {
         message = "`Inviter` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::std::string::String;
     }
 
-    impl NameIsSet for crate::__::Set<::std::string::String> {
+    impl NameIsSet for crate::builder_support::Set<::std::string::String> {
         fn into_value(self) -> ::std::string::String {
             self.0
         }
@@ -488,8 +488,8 @@ pub mod inviter_builder {
         message = "`name` is set twice on the `Inviter` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Inviter`]. `build()` exists once every required field is set; see [`Inviter::builder`].
@@ -503,13 +503,15 @@ impl<S: inviter_builder::State> InviterBuilder<S> {
     /// Sets the required `name`.
     pub fn name(
         self,
-        value: impl crate::__::IntoText,
+        value: impl crate::builder_support::IntoText,
     ) -> InviterBuilder<inviter_builder::SetName<S>>
     where
         S::Name: inviter_builder::NameIsUnset,
     {
         InviterBuilder {
-            name: crate::__::Set(crate::__::IntoText::into_text(value)),
+            name: crate::builder_support::Set(
+                crate::builder_support::IntoText::into_text(value),
+            ),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -546,8 +548,8 @@ impl Game {
     /// Starts a builder for [`Game`].
     pub fn builder() -> GameBuilder {
         GameBuilder {
-            offer: crate::__::Unset,
-            name: crate::__::Unset,
+            offer: crate::builder_support::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -558,7 +560,7 @@ pub mod game_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Game`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Offer;
         #[doc(hidden)]
@@ -567,26 +569,26 @@ pub mod game_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Offer = crate::__::Unset;
-        type Name = crate::__::Unset;
+        type Offer = crate::builder_support::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `offer` is set on top of `S`.
     pub struct SetOffer<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetOffer<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetOffer<S> {}
     impl<S: State> State for SetOffer<S> {
-        type Offer = crate::__::Set<GameOffer>;
+        type Offer = crate::builder_support::Set<GameOffer>;
         type Name = S::Name;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
         type Offer = S::Offer;
-        type Name = crate::__::Set<crate::LocalizedText>;
+        type Name = crate::builder_support::Set<crate::LocalizedText>;
     }
 
     /// Implemented when `offer` is set.
@@ -594,12 +596,12 @@ pub mod game_builder {
         message = "`Game` is missing its required field `offer`: call `.offer(..)` before `.build()`",
         label = "`offer` is not set"
     )]
-    pub trait OfferIsSet: crate::__::Sealed {
+    pub trait OfferIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> GameOffer;
     }
 
-    impl OfferIsSet for crate::__::Set<GameOffer> {
+    impl OfferIsSet for crate::builder_support::Set<GameOffer> {
         fn into_value(self) -> GameOffer {
             self.0
         }
@@ -610,19 +612,19 @@ pub mod game_builder {
         message = "`offer` is set twice on the `Game` builder: call `.offer(..)` once",
         label = "`offer` was already set"
     )]
-    pub trait OfferIsUnset: crate::__::Sealed {}
-    impl OfferIsUnset for crate::__::Unset {}
+    pub trait OfferIsUnset: crate::builder_support::Sealed {}
+    impl OfferIsUnset for crate::builder_support::Unset {}
     /// Implemented when `name` is set.
     #[diagnostic::on_unimplemented(
         message = "`Game` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl NameIsSet for crate::__::Set<crate::LocalizedText> {
+    impl NameIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -633,8 +635,8 @@ pub mod game_builder {
         message = "`name` is set twice on the `Game` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Game`]. `build()` exists once every required field is set; see [`Game::builder`].
@@ -652,7 +654,7 @@ impl<S: game_builder::State> GameBuilder<S> {
         S::Offer: game_builder::OfferIsUnset,
     {
         GameBuilder {
-            offer: crate::__::Set(value),
+            offer: crate::builder_support::Set(value),
             name: self.name,
             _state: ::std::marker::PhantomData,
         }
@@ -668,7 +670,7 @@ impl<S: game_builder::State> GameBuilder<S> {
     {
         GameBuilder {
             offer: self.offer,
-            name: crate::__::Set(value.into()),
+            name: crate::builder_support::Set(value.into()),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -686,7 +688,7 @@ impl<S: game_builder::State> GameBuilder<S> {
     }
 }
 
-/// How the inviter relates to the user. Placed under `invite` by decision (Alexa.NET, ask-utils); the seed and Jovo put it under `invite.inviter`, which is accepted in untyped JSON, moved here, and reported as a warning.
+/// How the inviter relates to the user. Written under `invite`; in untyped JSON it is also accepted under `invite.inviter`, where some documentation puts it, moved here, and reported as a warning.
 #[derive(
     Clone,
     Copy,

@@ -29,7 +29,7 @@ impl SportsEventUpdated {
     /// Starts a builder for [`SportsEventUpdated`].
     pub fn builder() -> SportsEventUpdatedBuilder {
         SportsEventUpdatedBuilder {
-            sports_event: crate::__::Unset,
+            sports_event: crate::builder_support::Unset,
             update: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
         }
@@ -41,23 +41,23 @@ pub mod sports_event_updated_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`SportsEventUpdated`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type SportsEvent;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type SportsEvent = crate::__::Unset;
+        type SportsEvent = crate::builder_support::Unset;
     }
 
     /// The state after `sportsEvent` is set on top of `S`.
     pub struct SetSportsEvent<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetSportsEvent<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetSportsEvent<S> {}
     impl<S: State> State for SetSportsEvent<S> {
-        type SportsEvent = crate::__::Set<SportsEvent>;
+        type SportsEvent = crate::builder_support::Set<SportsEvent>;
     }
 
     /// Implemented when `sportsEvent` is set.
@@ -65,12 +65,12 @@ pub mod sports_event_updated_builder {
         message = "`SportsEventUpdated` is missing its required field `sportsEvent`: call `.sports_event(..)` before `.build()`",
         label = "`sportsEvent` is not set"
     )]
-    pub trait SportsEventIsSet: crate::__::Sealed {
+    pub trait SportsEventIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> SportsEvent;
     }
 
-    impl SportsEventIsSet for crate::__::Set<SportsEvent> {
+    impl SportsEventIsSet for crate::builder_support::Set<SportsEvent> {
         fn into_value(self) -> SportsEvent {
             self.0
         }
@@ -81,8 +81,8 @@ pub mod sports_event_updated_builder {
         message = "`sportsEvent` is set twice on the `SportsEventUpdated` builder: call `.sports_event(..)` once",
         label = "`sportsEvent` was already set"
     )]
-    pub trait SportsEventIsUnset: crate::__::Sealed {}
-    impl SportsEventIsUnset for crate::__::Unset {}
+    pub trait SportsEventIsUnset: crate::builder_support::Sealed {}
+    impl SportsEventIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`SportsEventUpdated`]. `build()` exists once every required field is set; see [`SportsEventUpdated::builder`].
@@ -105,7 +105,7 @@ impl<S: sports_event_updated_builder::State> SportsEventUpdatedBuilder<S> {
         S::SportsEvent: sports_event_updated_builder::SportsEventIsUnset,
     {
         SportsEventUpdatedBuilder {
-            sports_event: crate::__::Set(value),
+            sports_event: crate::builder_support::Set(value),
             update: self.update,
             _state: ::std::marker::PhantomData,
         }
@@ -142,7 +142,7 @@ impl<S: sports_event_updated_builder::State> SportsEventUpdatedBuilder<S> {
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoreUpdate {
-    /// How many points the scoring team earned. Jovo's TypeScript types spell it `ScoreEarned`; that spelling is accepted in untyped JSON with a warning.
+    /// How many points the scoring team earned. The spelling `ScoreEarned`, seen in some libraries, is accepted in untyped JSON with a warning.
     ///
     /// JSON: `scoreEarned`, required.
     #[serde(rename = "scoreEarned")]
@@ -159,8 +159,8 @@ impl ScoreUpdate {
     /// Starts a builder for [`ScoreUpdate`].
     pub fn builder() -> ScoreUpdateBuilder {
         ScoreUpdateBuilder {
-            score_earned: crate::__::Unset,
-            team_name: crate::__::Unset,
+            score_earned: crate::builder_support::Unset,
+            team_name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -171,7 +171,7 @@ pub mod score_update_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`ScoreUpdate`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type ScoreEarned;
         #[doc(hidden)]
@@ -180,26 +180,26 @@ pub mod score_update_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type ScoreEarned = crate::__::Unset;
-        type TeamName = crate::__::Unset;
+        type ScoreEarned = crate::builder_support::Unset;
+        type TeamName = crate::builder_support::Unset;
     }
 
     /// The state after `scoreEarned` is set on top of `S`.
     pub struct SetScoreEarned<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetScoreEarned<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetScoreEarned<S> {}
     impl<S: State> State for SetScoreEarned<S> {
-        type ScoreEarned = crate::__::Set<u32>;
+        type ScoreEarned = crate::builder_support::Set<u32>;
         type TeamName = S::TeamName;
     }
 
     /// The state after `teamName` is set on top of `S`.
     pub struct SetTeamName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetTeamName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetTeamName<S> {}
     impl<S: State> State for SetTeamName<S> {
         type ScoreEarned = S::ScoreEarned;
-        type TeamName = crate::__::Set<::std::string::String>;
+        type TeamName = crate::builder_support::Set<::std::string::String>;
     }
 
     /// Implemented when `scoreEarned` is set.
@@ -207,12 +207,12 @@ pub mod score_update_builder {
         message = "`ScoreUpdate` is missing its required field `scoreEarned`: call `.score_earned(..)` before `.build()`",
         label = "`scoreEarned` is not set"
     )]
-    pub trait ScoreEarnedIsSet: crate::__::Sealed {
+    pub trait ScoreEarnedIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> u32;
     }
 
-    impl ScoreEarnedIsSet for crate::__::Set<u32> {
+    impl ScoreEarnedIsSet for crate::builder_support::Set<u32> {
         fn into_value(self) -> u32 {
             self.0
         }
@@ -223,19 +223,19 @@ pub mod score_update_builder {
         message = "`scoreEarned` is set twice on the `ScoreUpdate` builder: call `.score_earned(..)` once",
         label = "`scoreEarned` was already set"
     )]
-    pub trait ScoreEarnedIsUnset: crate::__::Sealed {}
-    impl ScoreEarnedIsUnset for crate::__::Unset {}
+    pub trait ScoreEarnedIsUnset: crate::builder_support::Sealed {}
+    impl ScoreEarnedIsUnset for crate::builder_support::Unset {}
     /// Implemented when `teamName` is set.
     #[diagnostic::on_unimplemented(
         message = "`ScoreUpdate` is missing its required field `teamName`: call `.team_name(..)` before `.build()`",
         label = "`teamName` is not set"
     )]
-    pub trait TeamNameIsSet: crate::__::Sealed {
+    pub trait TeamNameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::std::string::String;
     }
 
-    impl TeamNameIsSet for crate::__::Set<::std::string::String> {
+    impl TeamNameIsSet for crate::builder_support::Set<::std::string::String> {
         fn into_value(self) -> ::std::string::String {
             self.0
         }
@@ -246,8 +246,8 @@ pub mod score_update_builder {
         message = "`teamName` is set twice on the `ScoreUpdate` builder: call `.team_name(..)` once",
         label = "`teamName` was already set"
     )]
-    pub trait TeamNameIsUnset: crate::__::Sealed {}
-    impl TeamNameIsUnset for crate::__::Unset {}
+    pub trait TeamNameIsUnset: crate::builder_support::Sealed {}
+    impl TeamNameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`ScoreUpdate`]. `build()` exists once every required field is set; see [`ScoreUpdate::builder`].
@@ -270,7 +270,7 @@ impl<S: score_update_builder::State> ScoreUpdateBuilder<S> {
         S::ScoreEarned: score_update_builder::ScoreEarnedIsUnset,
     {
         ScoreUpdateBuilder {
-            score_earned: crate::__::Set(value),
+            score_earned: crate::builder_support::Set(value),
             team_name: self.team_name,
             _state: ::std::marker::PhantomData,
         }
@@ -279,14 +279,16 @@ impl<S: score_update_builder::State> ScoreUpdateBuilder<S> {
     /// Sets the required `teamName`.
     pub fn team_name(
         self,
-        value: impl crate::__::IntoText,
+        value: impl crate::builder_support::IntoText,
     ) -> ScoreUpdateBuilder<score_update_builder::SetTeamName<S>>
     where
         S::TeamName: score_update_builder::TeamNameIsUnset,
     {
         ScoreUpdateBuilder {
             score_earned: self.score_earned,
-            team_name: crate::__::Set(crate::__::IntoText::into_text(value)),
+            team_name: crate::builder_support::Set(
+                crate::builder_support::IntoText::into_text(value),
+            ),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -332,9 +334,9 @@ impl SportsEvent {
     /// Starts a builder for [`SportsEvent`].
     pub fn builder() -> SportsEventBuilder {
         SportsEventBuilder {
-            event_league: crate::__::Unset,
-            home_team_statistic: crate::__::Unset,
-            away_team_statistic: crate::__::Unset,
+            event_league: crate::builder_support::Unset,
+            home_team_statistic: crate::builder_support::Unset,
+            away_team_statistic: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -345,7 +347,7 @@ pub mod sports_event_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`SportsEvent`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type EventLeague;
         #[doc(hidden)]
@@ -356,38 +358,38 @@ pub mod sports_event_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type EventLeague = crate::__::Unset;
-        type HomeTeamStatistic = crate::__::Unset;
-        type AwayTeamStatistic = crate::__::Unset;
+        type EventLeague = crate::builder_support::Unset;
+        type HomeTeamStatistic = crate::builder_support::Unset;
+        type AwayTeamStatistic = crate::builder_support::Unset;
     }
 
     /// The state after `eventLeague` is set on top of `S`.
     pub struct SetEventLeague<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetEventLeague<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetEventLeague<S> {}
     impl<S: State> State for SetEventLeague<S> {
-        type EventLeague = crate::__::Set<EventLeague>;
+        type EventLeague = crate::builder_support::Set<EventLeague>;
         type HomeTeamStatistic = S::HomeTeamStatistic;
         type AwayTeamStatistic = S::AwayTeamStatistic;
     }
 
     /// The state after `homeTeamStatistic` is set on top of `S`.
     pub struct SetHomeTeamStatistic<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetHomeTeamStatistic<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetHomeTeamStatistic<S> {}
     impl<S: State> State for SetHomeTeamStatistic<S> {
         type EventLeague = S::EventLeague;
-        type HomeTeamStatistic = crate::__::Set<TeamStatistic>;
+        type HomeTeamStatistic = crate::builder_support::Set<TeamStatistic>;
         type AwayTeamStatistic = S::AwayTeamStatistic;
     }
 
     /// The state after `awayTeamStatistic` is set on top of `S`.
     pub struct SetAwayTeamStatistic<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetAwayTeamStatistic<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetAwayTeamStatistic<S> {}
     impl<S: State> State for SetAwayTeamStatistic<S> {
         type EventLeague = S::EventLeague;
         type HomeTeamStatistic = S::HomeTeamStatistic;
-        type AwayTeamStatistic = crate::__::Set<TeamStatistic>;
+        type AwayTeamStatistic = crate::builder_support::Set<TeamStatistic>;
     }
 
     /// Implemented when `eventLeague` is set.
@@ -395,12 +397,12 @@ pub mod sports_event_builder {
         message = "`SportsEvent` is missing its required field `eventLeague`: call `.event_league(..)` before `.build()`",
         label = "`eventLeague` is not set"
     )]
-    pub trait EventLeagueIsSet: crate::__::Sealed {
+    pub trait EventLeagueIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> EventLeague;
     }
 
-    impl EventLeagueIsSet for crate::__::Set<EventLeague> {
+    impl EventLeagueIsSet for crate::builder_support::Set<EventLeague> {
         fn into_value(self) -> EventLeague {
             self.0
         }
@@ -411,19 +413,19 @@ pub mod sports_event_builder {
         message = "`eventLeague` is set twice on the `SportsEvent` builder: call `.event_league(..)` once",
         label = "`eventLeague` was already set"
     )]
-    pub trait EventLeagueIsUnset: crate::__::Sealed {}
-    impl EventLeagueIsUnset for crate::__::Unset {}
+    pub trait EventLeagueIsUnset: crate::builder_support::Sealed {}
+    impl EventLeagueIsUnset for crate::builder_support::Unset {}
     /// Implemented when `homeTeamStatistic` is set.
     #[diagnostic::on_unimplemented(
         message = "`SportsEvent` is missing its required field `homeTeamStatistic`: call `.home_team_statistic(..)` before `.build()`",
         label = "`homeTeamStatistic` is not set"
     )]
-    pub trait HomeTeamStatisticIsSet: crate::__::Sealed {
+    pub trait HomeTeamStatisticIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> TeamStatistic;
     }
 
-    impl HomeTeamStatisticIsSet for crate::__::Set<TeamStatistic> {
+    impl HomeTeamStatisticIsSet for crate::builder_support::Set<TeamStatistic> {
         fn into_value(self) -> TeamStatistic {
             self.0
         }
@@ -434,19 +436,19 @@ pub mod sports_event_builder {
         message = "`homeTeamStatistic` is set twice on the `SportsEvent` builder: call `.home_team_statistic(..)` once",
         label = "`homeTeamStatistic` was already set"
     )]
-    pub trait HomeTeamStatisticIsUnset: crate::__::Sealed {}
-    impl HomeTeamStatisticIsUnset for crate::__::Unset {}
+    pub trait HomeTeamStatisticIsUnset: crate::builder_support::Sealed {}
+    impl HomeTeamStatisticIsUnset for crate::builder_support::Unset {}
     /// Implemented when `awayTeamStatistic` is set.
     #[diagnostic::on_unimplemented(
         message = "`SportsEvent` is missing its required field `awayTeamStatistic`: call `.away_team_statistic(..)` before `.build()`",
         label = "`awayTeamStatistic` is not set"
     )]
-    pub trait AwayTeamStatisticIsSet: crate::__::Sealed {
+    pub trait AwayTeamStatisticIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> TeamStatistic;
     }
 
-    impl AwayTeamStatisticIsSet for crate::__::Set<TeamStatistic> {
+    impl AwayTeamStatisticIsSet for crate::builder_support::Set<TeamStatistic> {
         fn into_value(self) -> TeamStatistic {
             self.0
         }
@@ -457,8 +459,8 @@ pub mod sports_event_builder {
         message = "`awayTeamStatistic` is set twice on the `SportsEvent` builder: call `.away_team_statistic(..)` once",
         label = "`awayTeamStatistic` was already set"
     )]
-    pub trait AwayTeamStatisticIsUnset: crate::__::Sealed {}
-    impl AwayTeamStatisticIsUnset for crate::__::Unset {}
+    pub trait AwayTeamStatisticIsUnset: crate::builder_support::Sealed {}
+    impl AwayTeamStatisticIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`SportsEvent`]. `build()` exists once every required field is set; see [`SportsEvent::builder`].
@@ -482,7 +484,7 @@ impl<S: sports_event_builder::State> SportsEventBuilder<S> {
         S::EventLeague: sports_event_builder::EventLeagueIsUnset,
     {
         SportsEventBuilder {
-            event_league: crate::__::Set(value.into()),
+            event_league: crate::builder_support::Set(value.into()),
             home_team_statistic: self.home_team_statistic,
             away_team_statistic: self.away_team_statistic,
             _state: ::std::marker::PhantomData,
@@ -499,7 +501,7 @@ impl<S: sports_event_builder::State> SportsEventBuilder<S> {
     {
         SportsEventBuilder {
             event_league: self.event_league,
-            home_team_statistic: crate::__::Set(value),
+            home_team_statistic: crate::builder_support::Set(value),
             away_team_statistic: self.away_team_statistic,
             _state: ::std::marker::PhantomData,
         }
@@ -516,7 +518,7 @@ impl<S: sports_event_builder::State> SportsEventBuilder<S> {
         SportsEventBuilder {
             event_league: self.event_league,
             home_team_statistic: self.home_team_statistic,
-            away_team_statistic: crate::__::Set(value),
+            away_team_statistic: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -580,7 +582,7 @@ impl EventLeague {
     /// Starts a builder for [`EventLeague`].
     pub fn builder() -> EventLeagueBuilder {
         EventLeagueBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -591,23 +593,23 @@ pub mod event_league_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`EventLeague`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<crate::LocalizedText>;
+        type Name = crate::builder_support::Set<crate::LocalizedText>;
     }
 
     /// Implemented when `name` is set.
@@ -615,12 +617,12 @@ pub mod event_league_builder {
         message = "`EventLeague` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> crate::LocalizedText;
     }
 
-    impl NameIsSet for crate::__::Set<crate::LocalizedText> {
+    impl NameIsSet for crate::builder_support::Set<crate::LocalizedText> {
         fn into_value(self) -> crate::LocalizedText {
             self.0
         }
@@ -631,8 +633,8 @@ pub mod event_league_builder {
         message = "`name` is set twice on the `EventLeague` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`EventLeague`]. `build()` exists once every required field is set; see [`EventLeague::builder`].
@@ -654,7 +656,7 @@ impl<S: event_league_builder::State> EventLeagueBuilder<S> {
         S::Name: event_league_builder::NameIsUnset,
     {
         EventLeagueBuilder {
-            name: crate::__::Set(value.into()),
+            name: crate::builder_support::Set(value.into()),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -692,8 +694,8 @@ impl TeamStatistic {
     /// Starts a builder for [`TeamStatistic`].
     pub fn builder() -> TeamStatisticBuilder {
         TeamStatisticBuilder {
-            team: crate::__::Unset,
-            score: crate::__::Unset,
+            team: crate::builder_support::Unset,
+            score: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -704,7 +706,7 @@ pub mod team_statistic_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`TeamStatistic`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Team;
         #[doc(hidden)]
@@ -713,26 +715,26 @@ pub mod team_statistic_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Team = crate::__::Unset;
-        type Score = crate::__::Unset;
+        type Team = crate::builder_support::Unset;
+        type Score = crate::builder_support::Unset;
     }
 
     /// The state after `team` is set on top of `S`.
     pub struct SetTeam<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetTeam<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetTeam<S> {}
     impl<S: State> State for SetTeam<S> {
-        type Team = crate::__::Set<Team>;
+        type Team = crate::builder_support::Set<Team>;
         type Score = S::Score;
     }
 
     /// The state after `score` is set on top of `S`.
     pub struct SetScore<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetScore<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetScore<S> {}
     impl<S: State> State for SetScore<S> {
         type Team = S::Team;
-        type Score = crate::__::Set<u32>;
+        type Score = crate::builder_support::Set<u32>;
     }
 
     /// Implemented when `team` is set.
@@ -740,12 +742,12 @@ pub mod team_statistic_builder {
         message = "`TeamStatistic` is missing its required field `team`: call `.team(..)` before `.build()`",
         label = "`team` is not set"
     )]
-    pub trait TeamIsSet: crate::__::Sealed {
+    pub trait TeamIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> Team;
     }
 
-    impl TeamIsSet for crate::__::Set<Team> {
+    impl TeamIsSet for crate::builder_support::Set<Team> {
         fn into_value(self) -> Team {
             self.0
         }
@@ -756,19 +758,19 @@ pub mod team_statistic_builder {
         message = "`team` is set twice on the `TeamStatistic` builder: call `.team(..)` once",
         label = "`team` was already set"
     )]
-    pub trait TeamIsUnset: crate::__::Sealed {}
-    impl TeamIsUnset for crate::__::Unset {}
+    pub trait TeamIsUnset: crate::builder_support::Sealed {}
+    impl TeamIsUnset for crate::builder_support::Unset {}
     /// Implemented when `score` is set.
     #[diagnostic::on_unimplemented(
         message = "`TeamStatistic` is missing its required field `score`: call `.score(..)` before `.build()`",
         label = "`score` is not set"
     )]
-    pub trait ScoreIsSet: crate::__::Sealed {
+    pub trait ScoreIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> u32;
     }
 
-    impl ScoreIsSet for crate::__::Set<u32> {
+    impl ScoreIsSet for crate::builder_support::Set<u32> {
         fn into_value(self) -> u32 {
             self.0
         }
@@ -779,8 +781,8 @@ pub mod team_statistic_builder {
         message = "`score` is set twice on the `TeamStatistic` builder: call `.score(..)` once",
         label = "`score` was already set"
     )]
-    pub trait ScoreIsUnset: crate::__::Sealed {}
-    impl ScoreIsUnset for crate::__::Unset {}
+    pub trait ScoreIsUnset: crate::builder_support::Sealed {}
+    impl ScoreIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`TeamStatistic`]. `build()` exists once every required field is set; see [`TeamStatistic::builder`].
@@ -803,7 +805,7 @@ impl<S: team_statistic_builder::State> TeamStatisticBuilder<S> {
         S::Team: team_statistic_builder::TeamIsUnset,
     {
         TeamStatisticBuilder {
-            team: crate::__::Set(value.into()),
+            team: crate::builder_support::Set(value.into()),
             score: self.score,
             _state: ::std::marker::PhantomData,
         }
@@ -819,7 +821,7 @@ impl<S: team_statistic_builder::State> TeamStatisticBuilder<S> {
     {
         TeamStatisticBuilder {
             team: self.team,
-            score: crate::__::Set(value),
+            score: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -865,7 +867,7 @@ impl Team {
     /// Starts a builder for [`Team`].
     pub fn builder() -> TeamBuilder {
         TeamBuilder {
-            name: crate::__::Unset,
+            name: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -876,23 +878,23 @@ pub mod team_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`Team`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Name;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Name = crate::__::Unset;
+        type Name = crate::builder_support::Unset;
     }
 
     /// The state after `name` is set on top of `S`.
     pub struct SetName<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetName<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetName<S> {}
     impl<S: State> State for SetName<S> {
-        type Name = crate::__::Set<::std::string::String>;
+        type Name = crate::builder_support::Set<::std::string::String>;
     }
 
     /// Implemented when `name` is set.
@@ -900,12 +902,12 @@ pub mod team_builder {
         message = "`Team` is missing its required field `name`: call `.name(..)` before `.build()`",
         label = "`name` is not set"
     )]
-    pub trait NameIsSet: crate::__::Sealed {
+    pub trait NameIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::std::string::String;
     }
 
-    impl NameIsSet for crate::__::Set<::std::string::String> {
+    impl NameIsSet for crate::builder_support::Set<::std::string::String> {
         fn into_value(self) -> ::std::string::String {
             self.0
         }
@@ -916,8 +918,8 @@ pub mod team_builder {
         message = "`name` is set twice on the `Team` builder: call `.name(..)` once",
         label = "`name` was already set"
     )]
-    pub trait NameIsUnset: crate::__::Sealed {}
-    impl NameIsUnset for crate::__::Unset {}
+    pub trait NameIsUnset: crate::builder_support::Sealed {}
+    impl NameIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`Team`]. `build()` exists once every required field is set; see [`Team::builder`].
@@ -931,13 +933,15 @@ impl<S: team_builder::State> TeamBuilder<S> {
     /// Sets the required `name`.
     pub fn name(
         self,
-        value: impl crate::__::IntoText,
+        value: impl crate::builder_support::IntoText,
     ) -> TeamBuilder<team_builder::SetName<S>>
     where
         S::Name: team_builder::NameIsUnset,
     {
         TeamBuilder {
-            name: crate::__::Set(crate::__::IntoText::into_text(value)),
+            name: crate::builder_support::Set(
+                crate::builder_support::IntoText::into_text(value),
+            ),
             _state: ::std::marker::PhantomData,
         }
     }

@@ -20,7 +20,7 @@ impl TrashCollectionAlertActivated {
     /// Starts a builder for [`TrashCollectionAlertActivated`].
     pub fn builder() -> TrashCollectionAlertActivatedBuilder {
         TrashCollectionAlertActivatedBuilder {
-            alert: crate::__::Unset,
+            alert: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -31,23 +31,23 @@ pub mod trash_collection_alert_activated_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`TrashCollectionAlertActivated`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type Alert;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type Alert = crate::__::Unset;
+        type Alert = crate::builder_support::Unset;
     }
 
     /// The state after `alert` is set on top of `S`.
     pub struct SetAlert<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetAlert<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetAlert<S> {}
     impl<S: State> State for SetAlert<S> {
-        type Alert = crate::__::Set<TrashCollectionAlert>;
+        type Alert = crate::builder_support::Set<TrashCollectionAlert>;
     }
 
     /// Implemented when `alert` is set.
@@ -55,12 +55,12 @@ pub mod trash_collection_alert_activated_builder {
         message = "`TrashCollectionAlertActivated` is missing its required field `alert`: call `.alert(..)` before `.build()`",
         label = "`alert` is not set"
     )]
-    pub trait AlertIsSet: crate::__::Sealed {
+    pub trait AlertIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> TrashCollectionAlert;
     }
 
-    impl AlertIsSet for crate::__::Set<TrashCollectionAlert> {
+    impl AlertIsSet for crate::builder_support::Set<TrashCollectionAlert> {
         fn into_value(self) -> TrashCollectionAlert {
             self.0
         }
@@ -71,8 +71,8 @@ pub mod trash_collection_alert_activated_builder {
         message = "`alert` is set twice on the `TrashCollectionAlertActivated` builder: call `.alert(..)` once",
         label = "`alert` was already set"
     )]
-    pub trait AlertIsUnset: crate::__::Sealed {}
-    impl AlertIsUnset for crate::__::Unset {}
+    pub trait AlertIsUnset: crate::builder_support::Sealed {}
+    impl AlertIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`TrashCollectionAlertActivated`]. `build()` exists once every required field is set; see [`TrashCollectionAlertActivated::builder`].
@@ -99,7 +99,7 @@ impl<
         S::Alert: trash_collection_alert_activated_builder::AlertIsUnset,
     {
         TrashCollectionAlertActivatedBuilder {
-            alert: crate::__::Set(value),
+            alert: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -122,7 +122,7 @@ impl<
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrashCollectionAlert {
-    /// What is collected: 1 to 5 distinct types. Jovo's TypeScript types spell it `garbageType`; that spelling is accepted in untyped JSON with a warning.
+    /// What is collected: 1 to 5 distinct types. The spelling `garbageType`, seen in some libraries, is accepted in untyped JSON with a warning.
     ///
     /// JSON: `garbageTypes`, required.
     #[serde(rename = "garbageTypes")]
@@ -140,8 +140,8 @@ impl TrashCollectionAlert {
     /// Starts a builder for [`TrashCollectionAlert`].
     pub fn builder() -> TrashCollectionAlertBuilder {
         TrashCollectionAlertBuilder {
-            garbage_types: crate::__::Unset,
-            collection_day_of_week: crate::__::Unset,
+            garbage_types: crate::builder_support::Unset,
+            collection_day_of_week: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -152,7 +152,7 @@ pub mod trash_collection_alert_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`TrashCollectionAlert`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type GarbageTypes;
         #[doc(hidden)]
@@ -161,26 +161,26 @@ pub mod trash_collection_alert_builder {
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type GarbageTypes = crate::__::Unset;
-        type CollectionDayOfWeek = crate::__::Unset;
+        type GarbageTypes = crate::builder_support::Unset;
+        type CollectionDayOfWeek = crate::builder_support::Unset;
     }
 
     /// The state after `garbageTypes` is set on top of `S`.
     pub struct SetGarbageTypes<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetGarbageTypes<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetGarbageTypes<S> {}
     impl<S: State> State for SetGarbageTypes<S> {
-        type GarbageTypes = crate::__::Set<::std::vec::Vec<GarbageType>>;
+        type GarbageTypes = crate::builder_support::Set<::std::vec::Vec<GarbageType>>;
         type CollectionDayOfWeek = S::CollectionDayOfWeek;
     }
 
     /// The state after `collectionDayOfWeek` is set on top of `S`.
     pub struct SetCollectionDayOfWeek<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetCollectionDayOfWeek<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetCollectionDayOfWeek<S> {}
     impl<S: State> State for SetCollectionDayOfWeek<S> {
         type GarbageTypes = S::GarbageTypes;
-        type CollectionDayOfWeek = crate::__::Set<DayOfWeek>;
+        type CollectionDayOfWeek = crate::builder_support::Set<DayOfWeek>;
     }
 
     /// Implemented when `garbageTypes` is set.
@@ -188,12 +188,13 @@ pub mod trash_collection_alert_builder {
         message = "`TrashCollectionAlert` is missing its required field `garbageTypes`: call `.garbage_types(..)` before `.build()`",
         label = "`garbageTypes` is not set"
     )]
-    pub trait GarbageTypesIsSet: crate::__::Sealed {
+    pub trait GarbageTypesIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> ::std::vec::Vec<GarbageType>;
     }
 
-    impl GarbageTypesIsSet for crate::__::Set<::std::vec::Vec<GarbageType>> {
+    impl GarbageTypesIsSet
+    for crate::builder_support::Set<::std::vec::Vec<GarbageType>> {
         fn into_value(self) -> ::std::vec::Vec<GarbageType> {
             self.0
         }
@@ -204,19 +205,19 @@ pub mod trash_collection_alert_builder {
         message = "`garbageTypes` is set twice on the `TrashCollectionAlert` builder: call `.garbage_types(..)` once",
         label = "`garbageTypes` was already set"
     )]
-    pub trait GarbageTypesIsUnset: crate::__::Sealed {}
-    impl GarbageTypesIsUnset for crate::__::Unset {}
+    pub trait GarbageTypesIsUnset: crate::builder_support::Sealed {}
+    impl GarbageTypesIsUnset for crate::builder_support::Unset {}
     /// Implemented when `collectionDayOfWeek` is set.
     #[diagnostic::on_unimplemented(
         message = "`TrashCollectionAlert` is missing its required field `collectionDayOfWeek`: call `.collection_day_of_week(..)` before `.build()`",
         label = "`collectionDayOfWeek` is not set"
     )]
-    pub trait CollectionDayOfWeekIsSet: crate::__::Sealed {
+    pub trait CollectionDayOfWeekIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> DayOfWeek;
     }
 
-    impl CollectionDayOfWeekIsSet for crate::__::Set<DayOfWeek> {
+    impl CollectionDayOfWeekIsSet for crate::builder_support::Set<DayOfWeek> {
         fn into_value(self) -> DayOfWeek {
             self.0
         }
@@ -227,8 +228,8 @@ pub mod trash_collection_alert_builder {
         message = "`collectionDayOfWeek` is set twice on the `TrashCollectionAlert` builder: call `.collection_day_of_week(..)` once",
         label = "`collectionDayOfWeek` was already set"
     )]
-    pub trait CollectionDayOfWeekIsUnset: crate::__::Sealed {}
-    impl CollectionDayOfWeekIsUnset for crate::__::Unset {}
+    pub trait CollectionDayOfWeekIsUnset: crate::builder_support::Sealed {}
+    impl CollectionDayOfWeekIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`TrashCollectionAlert`]. `build()` exists once every required field is set; see [`TrashCollectionAlert::builder`].
@@ -251,7 +252,7 @@ impl<S: trash_collection_alert_builder::State> TrashCollectionAlertBuilder<S> {
         S::GarbageTypes: trash_collection_alert_builder::GarbageTypesIsUnset,
     {
         TrashCollectionAlertBuilder {
-            garbage_types: crate::__::Set(value.into_iter().collect()),
+            garbage_types: crate::builder_support::Set(value.into_iter().collect()),
             collection_day_of_week: self.collection_day_of_week,
             _state: ::std::marker::PhantomData,
         }
@@ -269,7 +270,7 @@ impl<S: trash_collection_alert_builder::State> TrashCollectionAlertBuilder<S> {
     {
         TrashCollectionAlertBuilder {
             garbage_types: self.garbage_types,
-            collection_day_of_week: crate::__::Set(value),
+            collection_day_of_week: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -536,7 +537,9 @@ impl crate::EventPayload for TrashCollectionAlertActivated {
                 );
         }
 
-        if let ::std::option::Option::Some(index) = crate::__::first_duplicate(v1) {
+        if let ::std::option::Option::Some(index) = crate::builder_support::first_duplicate(
+            v1,
+        ) {
             visitor
                 .violation(
                     "alert.garbageTypes",

@@ -20,7 +20,7 @@ impl WeatherAlertActivated {
     /// Starts a builder for [`WeatherAlertActivated`].
     pub fn builder() -> WeatherAlertActivatedBuilder {
         WeatherAlertActivatedBuilder {
-            weather_alert: crate::__::Unset,
+            weather_alert: crate::builder_support::Unset,
             _state: ::std::marker::PhantomData,
         }
     }
@@ -31,23 +31,23 @@ pub mod weather_alert_activated_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`WeatherAlertActivated`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type WeatherAlert;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type WeatherAlert = crate::__::Unset;
+        type WeatherAlert = crate::builder_support::Unset;
     }
 
     /// The state after `weatherAlert` is set on top of `S`.
     pub struct SetWeatherAlert<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetWeatherAlert<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetWeatherAlert<S> {}
     impl<S: State> State for SetWeatherAlert<S> {
-        type WeatherAlert = crate::__::Set<WeatherAlert>;
+        type WeatherAlert = crate::builder_support::Set<WeatherAlert>;
     }
 
     /// Implemented when `weatherAlert` is set.
@@ -55,12 +55,12 @@ pub mod weather_alert_activated_builder {
         message = "`WeatherAlertActivated` is missing its required field `weatherAlert`: call `.weather_alert(..)` before `.build()`",
         label = "`weatherAlert` is not set"
     )]
-    pub trait WeatherAlertIsSet: crate::__::Sealed {
+    pub trait WeatherAlertIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> WeatherAlert;
     }
 
-    impl WeatherAlertIsSet for crate::__::Set<WeatherAlert> {
+    impl WeatherAlertIsSet for crate::builder_support::Set<WeatherAlert> {
         fn into_value(self) -> WeatherAlert {
             self.0
         }
@@ -71,8 +71,8 @@ pub mod weather_alert_activated_builder {
         message = "`weatherAlert` is set twice on the `WeatherAlertActivated` builder: call `.weather_alert(..)` once",
         label = "`weatherAlert` was already set"
     )]
-    pub trait WeatherAlertIsUnset: crate::__::Sealed {}
-    impl WeatherAlertIsUnset for crate::__::Unset {}
+    pub trait WeatherAlertIsUnset: crate::builder_support::Sealed {}
+    impl WeatherAlertIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`WeatherAlertActivated`]. `build()` exists once every required field is set; see [`WeatherAlertActivated::builder`].
@@ -96,7 +96,7 @@ impl<S: weather_alert_activated_builder::State> WeatherAlertActivatedBuilder<S> 
         S::WeatherAlert: weather_alert_activated_builder::WeatherAlertIsUnset,
     {
         WeatherAlertActivatedBuilder {
-            weather_alert: crate::__::Set(value),
+            weather_alert: crate::builder_support::Set(value),
             _state: ::std::marker::PhantomData,
         }
     }
@@ -119,7 +119,7 @@ impl<S: weather_alert_activated_builder::State> WeatherAlertActivatedBuilder<S> 
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WeatherAlert {
-    /// Who the alert comes from; Alexa says "Provided by <source>". Optional by decision: the seed's table marks it required, but every library treats it as optional and Alexa drops the clause when it is absent.
+    /// Who the alert comes from; Alexa says "Provided by <source>". Optional: Alexa drops the clause when it is absent.
     ///
     /// JSON: `source`, optional.
     #[serde(
@@ -139,7 +139,7 @@ impl WeatherAlert {
     /// Starts a builder for [`WeatherAlert`].
     pub fn builder() -> WeatherAlertBuilder {
         WeatherAlertBuilder {
-            alert_type: crate::__::Unset,
+            alert_type: crate::builder_support::Unset,
             source: ::std::option::Option::None,
             _state: ::std::marker::PhantomData,
         }
@@ -151,23 +151,23 @@ pub mod weather_alert_builder {
     #[allow(unused_imports)]
     use super::*;
     /// Which required fields of [`WeatherAlert`] a builder has set.
-    pub trait State: crate::__::Sealed {
+    pub trait State: crate::builder_support::Sealed {
         #[doc(hidden)]
         type AlertType;
     }
 
     /// No required field is set.
     pub struct Empty(());
-    impl crate::__::Sealed for Empty {}
+    impl crate::builder_support::Sealed for Empty {}
     impl State for Empty {
-        type AlertType = crate::__::Unset;
+        type AlertType = crate::builder_support::Unset;
     }
 
     /// The state after `alertType` is set on top of `S`.
     pub struct SetAlertType<S>(::std::marker::PhantomData<fn() -> S>);
-    impl<S: State> crate::__::Sealed for SetAlertType<S> {}
+    impl<S: State> crate::builder_support::Sealed for SetAlertType<S> {}
     impl<S: State> State for SetAlertType<S> {
-        type AlertType = crate::__::Set<WeatherAlertType>;
+        type AlertType = crate::builder_support::Set<WeatherAlertType>;
     }
 
     /// Implemented when `alertType` is set.
@@ -175,12 +175,12 @@ pub mod weather_alert_builder {
         message = "`WeatherAlert` is missing its required field `alertType`: call `.alert_type(..)` before `.build()`",
         label = "`alertType` is not set"
     )]
-    pub trait AlertTypeIsSet: crate::__::Sealed {
+    pub trait AlertTypeIsSet: crate::builder_support::Sealed {
         #[doc(hidden)]
         fn into_value(self) -> WeatherAlertType;
     }
 
-    impl AlertTypeIsSet for crate::__::Set<WeatherAlertType> {
+    impl AlertTypeIsSet for crate::builder_support::Set<WeatherAlertType> {
         fn into_value(self) -> WeatherAlertType {
             self.0
         }
@@ -191,8 +191,8 @@ pub mod weather_alert_builder {
         message = "`alertType` is set twice on the `WeatherAlert` builder: call `.alert_type(..)` once",
         label = "`alertType` was already set"
     )]
-    pub trait AlertTypeIsUnset: crate::__::Sealed {}
-    impl AlertTypeIsUnset for crate::__::Unset {}
+    pub trait AlertTypeIsUnset: crate::builder_support::Sealed {}
+    impl AlertTypeIsUnset for crate::builder_support::Unset {}
 }
 
 /// Builds a [`WeatherAlert`]. `build()` exists once every required field is set; see [`WeatherAlert::builder`].
@@ -215,7 +215,7 @@ impl<S: weather_alert_builder::State> WeatherAlertBuilder<S> {
         S::AlertType: weather_alert_builder::AlertTypeIsUnset,
     {
         WeatherAlertBuilder {
-            alert_type: crate::__::Set(value),
+            alert_type: crate::builder_support::Set(value),
             source: self.source,
             _state: ::std::marker::PhantomData,
         }

@@ -548,7 +548,7 @@ pub static SCHEMAS: &[Schema] = &[
         type_name: "OrderStatusUpdated",
         module: "order_status_updated",
         file: "order_status_updated.json",
-        description: "The status of the user's order changed (`AMAZON.OrderStatus.Updated`). Amazon's Japanese catalog documents this schema for en-US only; other locales are a warning.",
+        description: "The status of the user's order changed (`AMAZON.OrderStatus.Updated`). Amazon documents this event for en-US only: an event with text for another locale (de-DE, say) is still sent, with a warning, because Amazon does not say whether users there receive it.",
         locales: &["en-US"],
         utterances: &[
             Utterance {
@@ -733,7 +733,7 @@ pub static SCHEMAS: &[Schema] = &[
         type_name: "SocialGameInviteAvailable",
         module: "social_game_invite_available",
         file: "social_game_invite_available.json",
-        description: "Someone invited or challenged the user to a game (`AMAZON.SocialGameInvite.Available`). Amazon's Japanese catalog documents this schema for en-US only; other locales are a warning.",
+        description: "Someone invited or challenged the user to a game (`AMAZON.SocialGameInvite.Available`). Amazon documents this event for en-US only: an event with text for another locale (de-DE, say) is still sent, with a warning, because Amazon does not say whether users there receive it.",
         locales: &["en-US"],
         utterances: &[
             Utterance {

@@ -123,7 +123,7 @@ async fn a_not_subscribed_refusal_can_drop_the_subscription() {
     let body = format!(
         r#"{{"version":"1.0","context":{{"System":{{"application":{{"applicationId":"a"}},"user":{{"userId":"{user}"}},"apiEndpoint":"https://api.amazonalexa.com"}}}},"request":{{"type":"AlexaSkillEvent.ProactiveSubscriptionChanged","requestId":"r1","timestamp":"2026-01-01T00:00:00Z","body":{{"subscriptions":[{{"eventName":"AMAZON.WeatherAlert.Activated"}},{{"eventName":"AMAZON.OrderStatus.Updated"}}]}}}}}}"#
     );
-    tracker.apply(&SubscriptionChangedRequest::from_json(body.as_bytes()).unwrap()).await.unwrap();
+    tracker.apply(&SubscriptionChangedRequest::from_json(&body).unwrap()).await.unwrap();
 
     let mut sent = envelope("gone-1");
     sent.audience = Audience::unicast(user).unwrap();
@@ -139,6 +139,6 @@ async fn a_not_subscribed_refusal_can_drop_the_subscription() {
 
     // A later genuine request from Alexa still wins.
     let later = body.replace("r1", "r2").replace("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z");
-    tracker.apply(&SubscriptionChangedRequest::from_json(later.as_bytes()).unwrap()).await.unwrap();
+    tracker.apply(&SubscriptionChangedRequest::from_json(&later).unwrap()).await.unwrap();
     assert_eq!(tracker.all_subscribers(EventName::WeatherAlertActivated).await.unwrap().len(), 1);
 }
