@@ -166,15 +166,16 @@ impl Reader {
                     }
                 };
             for subscriber in &page.subscribers {
+                // The prepared body holds the referenceId: it is made (hashed) once.
+                let Some(Ok(prepared)) = self.fanout.prepare_for(subscriber) else { continue };
                 let source = format!("{}{}", self.source, subscriber.user_id);
-                let reference_id = self.fanout.reference_id_for(&subscriber.user_id);
-                if settled.contains(reference_id.as_str()) {
-                    if others.blocking_send(Read::Skipped(source, reference_id.as_str().to_owned())).is_err() {
+                let reference_id = prepared.reference_id().as_str();
+                if settled.contains(reference_id) {
+                    if others.blocking_send(Read::Skipped(source, reference_id.to_owned())).is_err() {
                         return;
                     }
                     continue;
                 }
-                let Some(Ok(prepared)) = self.fanout.prepare_for(subscriber) else { continue };
                 let event = Event::fanout(&source, &prepared, handoff.index());
                 if !handoff.send_to(event, subscriber.region(), prepared) {
                     return;

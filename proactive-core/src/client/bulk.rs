@@ -163,15 +163,8 @@ impl Client {
     where
         S: Stream<Item = (Option<Region>, PreparedEnvelope)> + Send + 'a,
     {
-        let regional: [Client; 3] = Region::ALL.map(|region| self.with_region(region));
-        let own = self.clone();
-        let routes = routed.map(move |(region, prepared)| {
-            let client = match region {
-                Some(region) => regional[Region::ALL.iter().position(|r| *r == region).unwrap_or(0)].clone(),
-                None => own.clone(),
-            };
-            (client, prepared)
-        });
+        let clients = Routes::new(self);
+        let routes = routed.map(move |(region, prepared)| (clients.client(region), prepared));
         self.bulk(routes, concurrency, |_, (client, prepared)| async move {
             (prepared.reference_id().clone(), client.send_prepared(&prepared).await)
         })
@@ -199,6 +192,27 @@ impl Client {
             })
             .buffer_unordered(concurrency.max(1));
         BulkSend { outcomes: outcomes.boxed() }
+    }
+}
+
+/// The clients a routed send picks from: one for each region, sharing this
+/// client's token and connections, and this client for events with no region.
+struct Routes {
+    regional: [Client; 3],
+    own: Client,
+}
+
+impl Routes {
+    fn new(client: &Client) -> Self {
+        Self { regional: Region::ALL.map(|region| client.with_region(region)), own: client.clone() }
+    }
+
+    /// The client that sends to `region` (`None`: the client's own).
+    fn client(&self, region: Option<Region>) -> Client {
+        match region.and_then(|region| Region::ALL.iter().position(|r| *r == region)) {
+            Some(index) => self.regional[index].clone(),
+            None => self.own.clone(),
+        }
     }
 }
 
@@ -373,5 +387,37 @@ impl fmt::Display for BulkSummary {
             write!(f, "{} {} {outcome}", if i == 0 { "" } else { "," }, self.count(outcome))?;
         }
         write!(f, "; {} retries", self.retries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subscription::Subscriber;
+
+    #[test]
+    fn a_routed_event_goes_to_the_host_of_its_users_region() {
+        let client = Client::builder("id", "secret").region(Region::Europe).build().unwrap();
+        let routes = Routes::new(&client);
+        let path = "/v1/proactiveEvents/stages/development";
+        for (api_endpoint, host) in [
+            ("https://api.amazonalexa.com", "https://api.amazonalexa.com"),
+            ("https://api.eu.amazonalexa.com", "https://api.eu.amazonalexa.com"),
+            ("https://api.fe.amazonalexa.com/", "https://api.fe.amazonalexa.com"),
+        ] {
+            let subscriber = Subscriber {
+                user_id: crate::UserId::new("amzn1.ask.account.A").unwrap(),
+                api_endpoint: api_endpoint.into(),
+            };
+            assert_eq!(routes.client(subscriber.region()).events_url(), format!("{host}{path}"), "{api_endpoint}");
+        }
+        // No region (an apiEndpoint that is not Amazon's): the client's own.
+        assert_eq!(routes.client(None).events_url(), format!("https://api.eu.amazonalexa.com{path}"));
+        // With a base URL (a sandbox, a stand-in), every region sends there.
+        let local = Client::builder("id", "secret").base_url("http://127.0.0.1:9").build().unwrap();
+        let routes = Routes::new(&local);
+        for region in Region::ALL.map(Some).into_iter().chain([None]) {
+            assert_eq!(routes.client(region).events_url(), format!("http://127.0.0.1:9{path}"));
+        }
     }
 }
