@@ -39,11 +39,15 @@
 
 mod dead_letter;
 mod delivery;
+#[cfg(feature = "lambda")]
+pub mod function;
 mod lambda;
 mod message;
 #[cfg(feature = "moto")]
 pub mod moto;
+pub mod observe;
 mod producer;
+mod secret;
 mod store;
 mod worker;
 
@@ -58,6 +62,7 @@ pub use delivery::{Delivery, Disposition};
 pub use lambda::SqsHandler;
 pub use message::{MAX_MESSAGE_BYTES, REGION_ATTRIBUTE, stable_reference_id};
 pub use producer::{EnqueueError, EnqueueReport, Refused, RefusedReason, SqsProducer};
+pub use secret::{SecretError, SecretSource};
 pub use store::DynamoDbStore;
 pub use worker::{Worker, WorkerConfig, WorkerError, WorkerSummary, shutdown_signal};
 

@@ -28,6 +28,8 @@ mod files;
 mod hints;
 mod input;
 mod journal;
+#[cfg(feature = "aws")]
+mod observe;
 mod outcome;
 mod output;
 #[cfg(feature = "aws")]

@@ -55,6 +55,13 @@ pub(crate) struct WorkArgs {
     /// How many events are in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
+    /// Serve Prometheus text on http://ADDR/metrics and a health check on /healthz (503 when the token endpoint
+    /// refuses the credentials or the queue cannot be reached); port 0 picks one, printed on standard error.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    /// Write logs on standard error, as text or JSON lines (none without this flag).
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<crate::observe::LogFormat>,
     #[command(flatten)]
     amazon: ClientArgs,
 }
@@ -144,8 +151,16 @@ impl DeadLetterSink for Print {
     }
 }
 
-async fn work(args: WorkArgs) -> u8 {
+async fn work(mut args: WorkArgs) -> u8 {
     let started = Instant::now();
+    if let Some(format) = args.log_format {
+        crate::observe::init_logs(format);
+    }
+    let config = proactive_aws::sdk_config(args.queue.aws_endpoint.as_deref()).await;
+    if let Err(message) = args.amazon.resolve_aws_secret(&config).await {
+        eprintln!("error: {message}");
+        return USAGE;
+    }
     let client = match args
         .amazon
         .credentials(false, &[])
@@ -157,7 +172,18 @@ async fn work(args: WorkArgs) -> u8 {
             return USAGE;
         }
     };
-    let sqs = sqs(&args.queue).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    if let Some(addr) = args.metrics_addr {
+        let health = crate::observe::Health {
+            client: client.clone(),
+            sqs: sqs.clone(),
+            queue_url: args.queue.queue_url.clone(),
+        };
+        if let Err(message) = crate::observe::serve(addr, health).await {
+            eprintln!("error: {message}");
+            return USAGE;
+        }
+    }
     let mut config = WorkerConfig::new(args.queue.queue_url.clone());
     config.concurrency = usize::from(args.concurrency);
     let delivery = Delivery::new(client.clone());
