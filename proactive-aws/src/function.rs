@@ -14,6 +14,7 @@
 //! | `PROACTIVE_STAGE` | sender | `development` (default) or `live` |
 //! | `PROACTIVE_REGION` | sender | the default region of messages without one: `na` (default), `eu`, `fe` |
 //! | `PROACTIVE_MAX_RECEIVES` | sender | receives before a retryable failure becomes a dead letter (default 5) |
+//! | `PROACTIVE_MAX_ATTEMPTS` | sender | HTTP attempts per event, retries included (default 5) |
 //! | `PROACTIVE_API_URL`, `PROACTIVE_TOKEN_URL` | sender | other Amazon endpoints (a test's sandbox) |
 //! | `PROACTIVE_LOG_FORMAT` | both | `json` (default) or `text` |
 //!
@@ -219,6 +220,7 @@ pub struct SenderSettings {
     stage: Stage,
     region: proactive_core::Region,
     max_receives: u32,
+    max_attempts: u32,
     api_url: Option<String>,
     token_url: Option<String>,
 }
@@ -257,6 +259,7 @@ impl SenderSettings {
             stage: parsed(&env, "PROACTIVE_STAGE", Stage::Development)?,
             region: parsed(&env, "PROACTIVE_REGION", proactive_core::Region::NorthAmerica)?,
             max_receives: parsed(&env, "PROACTIVE_MAX_RECEIVES", 5)?,
+            max_attempts: parsed(&env, "PROACTIVE_MAX_ATTEMPTS", 5)?,
             api_url: env("PROACTIVE_API_URL").filter(|v| !v.is_empty()),
             token_url: env("PROACTIVE_TOKEN_URL").filter(|v| !v.is_empty()),
         })
@@ -268,7 +271,7 @@ impl SenderSettings {
         let mut builder = Client::builder(self.client_id.clone(), secret)
             .region(self.region)
             .stage(self.stage)
-            .retry_policy(RetryPolicy::default());
+            .retry_policy(RetryPolicy::default().with_max_attempts(self.max_attempts));
         if let Some(url) = &self.api_url {
             builder = builder.base_url(url.clone());
         }

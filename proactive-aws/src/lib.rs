@@ -54,7 +54,9 @@ mod worker;
 pub use aws_config;
 pub use aws_lambda_events;
 pub use aws_sdk_dynamodb;
+pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sqs;
+pub use aws_sdk_ssm;
 pub use lambda_runtime;
 
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterSink, MemoryDeadLetters, SqsDeadLetters};
