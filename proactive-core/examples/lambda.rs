@@ -80,12 +80,7 @@ async fn handle(
         Handled::NoChange => "no change",
         _ => "subscriptions set",
     };
-    println!(
-        "{} {}: {} ({outcome})",
-        clip(request_id),
-        clip(event.user_id().as_str()),
-        event.request_type()
-    );
+    println!("{} {}: {} ({outcome})", clip(request_id), clip(event.user_id().as_str()), event.request_type());
     Ok(json!({"version": "1.0", "response": {}}))
 }
 
