@@ -19,7 +19,7 @@ pub(crate) enum QueueCommand {
     /// Validate envelopes and put the valid ones on an SQS queue (invalid ones are reported, not enqueued).
     Send(SendArgs),
     /// Run the worker: read the queue, send to Amazon, dead-letter refusals; stops on SIGTERM or Ctrl-C.
-    Work(WorkArgs),
+    Work(Box<WorkArgs>),
 }
 
 /// Where the queue is.
@@ -70,7 +70,7 @@ pub(crate) fn run(command: QueueCommand) -> u8 {
     let Some(runtime) = crate::runtime(crate::Threads::PerCore) else { return USAGE };
     match command {
         QueueCommand::Send(args) => runtime.block_on(send(args)),
-        QueueCommand::Work(args) => runtime.block_on(work(args)),
+        QueueCommand::Work(args) => runtime.block_on(work(*args)),
     }
 }
 
