@@ -76,8 +76,25 @@ impl Delivery {
         &self.client
     }
 
-    /// Reads, sends and decides one message.
+    /// Reads, sends and decides one message, and records it
+    /// ([`observe`](crate::observe)).
     pub(crate) async fn deliver(&self, message: &Inbound<'_>) -> Disposition {
+        let started = std::time::Instant::now();
+        let disposition = self.decide(message).await;
+        let (name, kind, attempts) = match &disposition {
+            Disposition::Delivered { duplicate, retries } => {
+                ("delivered", if *duplicate { "duplicate" } else { "accepted" }, retries + 1)
+            }
+            Disposition::DeadLetter(letter) => ("dead_letter", letter.kind.as_str(), letter.attempts),
+            Disposition::Retry(error @ SendError::Token(_)) => ("retry", "token", error.attempts()),
+            Disposition::Retry(error) => ("retry", kind(error), error.attempts()),
+        };
+        crate::observe::delivery(name, kind, attempts, started.elapsed(), self.client.token_requests());
+        disposition
+    }
+
+    /// Reads, sends and decides one message.
+    async fn decide(&self, message: &Inbound<'_>) -> Disposition {
         let region = match message.region.map(str::parse::<Region>).transpose() {
             Ok(region) => region,
             Err(error) => return Disposition::DeadLetter(Box::new(letter(message, "malformed", error.to_string()))),

@@ -89,23 +89,28 @@ impl<D: DeadLetterSink> SqsHandler<D> {
             region: message.message_attributes.get(REGION_ATTRIBUTE).and_then(|a| a.string_value.as_deref()),
             receive_count: message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1),
         };
-        match self.delivery.deliver(&inbound).await {
-            Disposition::Delivered { .. } => None,
+        crate::observe::received(message.attributes.get("SentTimestamp").map(String::as_str));
+        let (outcome, retries, failed) = match self.delivery.deliver(&inbound).await {
+            Disposition::Delivered { duplicate, retries } => {
+                (if duplicate { "already_delivered" } else { "accepted" }, retries, None)
+            }
             Disposition::DeadLetter(letter) => match self.dead_letters.put(&letter).await {
                 Ok(()) => {
                     info!(message_id, kind = %letter.kind, reason = %letter.reason, "dead-lettered");
-                    None
+                    ("dead_lettered", 0, None)
                 }
                 Err(error) => {
                     warn!(message_id, error = %error, "the dead letter could not be kept; the message comes back");
-                    Some(message_id.to_owned())
+                    ("released", 0, Some(message_id.to_owned()))
                 }
             },
             Disposition::Retry(error) => {
                 info!(message_id, error = %error, "not delivered; the message comes back");
-                Some(message_id.to_owned())
+                ("released", 0, Some(message_id.to_owned()))
             }
-        }
+        };
+        crate::observe::settled(outcome, retries);
+        failed
     }
 }
 

@@ -43,18 +43,24 @@
 mod dead_letter;
 mod delivery;
 mod fanout;
+#[cfg(feature = "lambda")]
+pub mod function;
 mod lambda;
 mod message;
 #[cfg(feature = "moto")]
 pub mod moto;
+pub mod observe;
 mod producer;
+mod secret;
 mod store;
 mod worker;
 
 pub use aws_config;
 pub use aws_lambda_events;
 pub use aws_sdk_dynamodb;
+pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sqs;
+pub use aws_sdk_ssm;
 pub use lambda_runtime;
 
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterSink, MemoryDeadLetters, SqsDeadLetters};
@@ -63,6 +69,7 @@ pub use fanout::{Checkpoint, FanoutError, FanoutOptions, FanoutReport, enqueue_f
 pub use lambda::SqsHandler;
 pub use message::{MAX_MESSAGE_BYTES, REGION_ATTRIBUTE, stable_reference_id};
 pub use producer::{EnqueueError, EnqueueReport, Refused, RefusedReason, SqsProducer};
+pub use secret::{SecretError, SecretSource};
 pub use store::{DynamoDbStore, MAX_EVENT_NAME_BYTES, MAX_EVENTS_PER_USER, TTL_ATTRIBUTE};
 pub use worker::{Worker, WorkerConfig, WorkerError, WorkerSummary, shutdown_signal};
 

@@ -160,11 +160,16 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
                 Err(error) => break Err(error),
             };
             summary.received += messages.len() as u64;
+            for message in &messages {
+                let sent = message.attributes().and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp));
+                crate::observe::received(sent.map(String::as_str));
+            }
             for (message, permit) in messages.into_iter().zip(held) {
                 let this = Arc::clone(&this);
                 let deletes = deletes.clone();
                 tasks.spawn(async move {
                     let done = this.process(message, &deletes).await;
+                    observe(&done);
                     drop(permit);
                     done
                 });
@@ -214,6 +219,7 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
             .wait_time_seconds(secs(self.config.wait_time).min(20))
             .visibility_timeout(secs(self.config.visibility_timeout))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_attribute_names(REGION_ATTRIBUTE)
             .send()
             .await
@@ -350,7 +356,23 @@ fn record(summary: &mut WorkerSummary, done: Result<Done, tokio::task::JoinError
             summary.retries += u64::from(retries);
         }
         Ok(Done::DeadLettered) => summary.dead_lettered += 1,
-        Ok(Done::Released) | Err(_) => summary.released += 1,
+        Ok(Done::Released) => summary.released += 1,
+        Err(_) => {
+            summary.released += 1;
+            crate::observe::settled("released", 0);
+        }
+    }
+}
+
+/// Counts a settled message as soon as it is settled (the summary counts it
+/// when the task is joined).
+fn observe(done: &Done) {
+    match done {
+        Done::Delivered { duplicate, retries } => {
+            crate::observe::settled(if *duplicate { "already_delivered" } else { "accepted" }, *retries);
+        }
+        Done::DeadLettered => crate::observe::settled("dead_lettered", 0),
+        Done::Released => crate::observe::settled("released", 0),
     }
 }
 

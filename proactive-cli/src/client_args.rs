@@ -16,6 +16,18 @@ pub(crate) struct ClientArgs {
     /// Read the client secret from this file (`-`: from standard input), out of other users' sight.
     #[arg(long, value_name = "PATH")]
     pub(crate) client_secret_file: Option<String>,
+    /// Read the client secret from this SSM Parameter Store parameter (a SecureString) with the AWS credentials.
+    #[cfg(feature = "aws")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["client_secret", "client_secret_file"])]
+    pub(crate) client_secret_ssm: Option<String>,
+    /// Read the client secret from this Secrets Manager secret (its text) with the AWS credentials.
+    #[cfg(feature = "aws")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["client_secret", "client_secret_file", "client_secret_ssm"])]
+    pub(crate) client_secret_secretsmanager: Option<String>,
+    /// The secret read from AWS by `resolve_aws_secret`.
+    #[cfg(feature = "aws")]
+    #[arg(skip)]
+    pub(crate) aws_secret: Option<proactive_core::client::SecretString>,
     /// The region of the users: na, eu or fe.
     #[arg(long, default_value = "na")]
     pub(crate) region: Region,
@@ -40,6 +52,17 @@ impl ClientArgs {
     /// hold both them and the secret).
     pub(crate) fn credentials(&self, sandbox_hint: bool, event_paths: &[String]) -> Result<ClientBuilder, String> {
         let id = self.client_id.clone().or_else(|| std::env::var("ALEXA_CLIENT_ID").ok());
+        #[cfg(feature = "aws")]
+        if let Some(secret) = &self.aws_secret {
+            let id = id.ok_or("credentials are required: pass --client-id or set ALEXA_CLIENT_ID")?;
+            return Ok(Client::builder(id, secret.clone()).region(self.region));
+        }
+        #[cfg(feature = "aws")]
+        if self.client_secret_ssm.is_some() || self.client_secret_secretsmanager.is_some() {
+            return Err("--client-secret-ssm and --client-secret-secretsmanager work with `proactive queue work`; \
+                        here pass --client-secret-file or set ALEXA_CLIENT_SECRET"
+                .to_owned());
+        }
         let secret =
             crate::secret::resolve(self.client_secret.as_deref(), self.client_secret_file.as_deref(), event_paths)?;
         let (Some(id), Some(secret)) = (id, secret) else {
@@ -50,6 +73,23 @@ impl ClientArgs {
             ));
         };
         Ok(Client::builder(id, secret).region(self.region))
+    }
+
+    /// Reads the secret from SSM or Secrets Manager when a flag names it, with
+    /// the AWS configuration `config`; [`credentials`](Self::credentials) then
+    /// uses it.
+    #[cfg(feature = "aws")]
+    pub(crate) async fn resolve_aws_secret(
+        &mut self,
+        config: &proactive_aws::aws_config::SdkConfig,
+    ) -> Result<(), String> {
+        let source = match (&self.client_secret_ssm, &self.client_secret_secretsmanager) {
+            (Some(name), _) => proactive_aws::SecretSource::Ssm(name.clone()),
+            (None, Some(id)) => proactive_aws::SecretSource::SecretsManager(id.clone()),
+            (None, None) => return Ok(()),
+        };
+        self.aws_secret = Some(source.read(config).await.map_err(|e| e.to_string())?);
+        Ok(())
     }
 
     /// Stage, retries, and (unless `sandbox`) the endpoint and token URL.

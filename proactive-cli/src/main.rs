@@ -29,6 +29,8 @@ mod files;
 mod hints;
 mod input;
 mod journal;
+#[cfg(feature = "aws")]
+mod observe;
 mod outcome;
 mod output;
 mod paths;

@@ -21,7 +21,7 @@ pub(crate) enum QueueCommand {
     /// Validate envelopes and put the valid ones on an SQS queue (invalid ones are reported, not enqueued).
     Send(SendArgs),
     /// Run the worker: read the queue, send to Amazon, dead-letter refusals; stops on SIGTERM or Ctrl-C.
-    Work(WorkArgs),
+    Work(Box<WorkArgs>),
     /// Put the envelope of every subscriber of a template's event (from the DynamoDB subscription
     /// store) on the queue, a page at a time, with a checkpoint to resume from.
     Fanout(fanout::FanoutArgs),
@@ -60,6 +60,13 @@ pub(crate) struct WorkArgs {
     /// How many events are in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
+    /// Serve Prometheus text on http://ADDR/metrics and a health check on /healthz (503 when the token endpoint
+    /// refuses the credentials or the queue cannot be reached); port 0 picks one, printed on standard error.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    /// Write logs on standard error, as text or JSON lines (none without this flag).
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<crate::observe::LogFormat>,
     #[command(flatten)]
     amazon: ClientArgs,
 }
@@ -68,7 +75,7 @@ pub(crate) fn run(command: QueueCommand) -> u8 {
     let Some(runtime) = crate::runtime(crate::Threads::PerCore) else { return USAGE };
     match command {
         QueueCommand::Send(args) => runtime.block_on(send(args)),
-        QueueCommand::Work(args) => runtime.block_on(work(args)),
+        QueueCommand::Work(args) => runtime.block_on(work(*args)),
         QueueCommand::Fanout(args) => runtime.block_on(fanout::run(args)),
     }
 }
@@ -150,8 +157,16 @@ impl DeadLetterSink for Print {
     }
 }
 
-async fn work(args: WorkArgs) -> u8 {
+async fn work(mut args: WorkArgs) -> u8 {
     let started = Instant::now();
+    if let Some(format) = args.log_format {
+        crate::observe::init_logs(format);
+    }
+    let config = proactive_aws::sdk_config(args.queue.aws_endpoint.as_deref()).await;
+    if let Err(message) = args.amazon.resolve_aws_secret(&config).await {
+        eprintln!("error: {message}");
+        return USAGE;
+    }
     let client = match args
         .amazon
         .credentials(false, &[])
@@ -163,7 +178,18 @@ async fn work(args: WorkArgs) -> u8 {
             return USAGE;
         }
     };
-    let sqs = sqs(&args.queue).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    if let Some(addr) = args.metrics_addr {
+        let health = crate::observe::Health {
+            client: client.clone(),
+            sqs: sqs.clone(),
+            queue_url: args.queue.queue_url.clone(),
+        };
+        if let Err(message) = crate::observe::serve(addr, health).await {
+            eprintln!("error: {message}");
+            return USAGE;
+        }
+    }
     let mut config = WorkerConfig::new(args.queue.queue_url.clone());
     config.concurrency = usize::from(args.concurrency);
     let delivery = Delivery::new(client.clone());

@@ -3,6 +3,7 @@
 
 mod front;
 mod lambda;
+mod secret;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
