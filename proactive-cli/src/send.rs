@@ -54,7 +54,8 @@ pub(crate) struct SendArgs {
     /// Start an embedded sandbox and send to it: no credentials needed.
     #[arg(long)]
     sandbox: bool,
-    /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
+    /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection),
+    /// each decided by the event's referenceId and attempt number, so a run can be repeated.
     #[arg(long, default_value_t = 0.0, requires = "sandbox")]
     sandbox_fail_rate: f64,
     /// Re-stamp every envelope before sending: timestamp = now, expiryTime = now +

@@ -85,13 +85,15 @@ fn user_of(i: usize) -> String {
 /// Amazon's words for a user who is not subscribed, as the sandbox scripts them.
 const NOT_SUBSCRIBED_PREFIX: &str = "Could not find any subscriptions for stage=development, skillId=";
 
-/// A sandbox failing 20% of requests that answers every unsubscribed user's
+/// A sandbox failing 20% of attempts that answers every unsubscribed user's
 /// event with Amazon's 403 "Could not find any subscriptions…".
 async fn refusing_sandbox() -> Sandbox {
+    // Decided per (referenceId, attempt), at most 4 faults per event: a worker's 5 attempts always suffice.
+    let faults = Faults { faults_per_event: Some(4), ..Faults::failing(0.2) };
     let config = (0..ENVELOPES)
         .filter(|i| i % REFUSED_ONE_IN == 7)
         .map(|i| format!("amzn1.ask.account.{}", user_of(i)))
-        .fold(SandboxConfig::new().faults(Faults::failing(0.2)), |config, user| {
+        .fold(SandboxConfig::new().faults(faults), |config, user| {
             config.answer_for(user, ScriptedAnswer::NotSubscribed)
         });
     Sandbox::start_with(config).await.unwrap()
