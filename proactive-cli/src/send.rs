@@ -58,9 +58,10 @@ pub(crate) struct SendArgs {
     /// each decided by the event's referenceId and attempt number, so a run can be repeated.
     #[arg(long, default_value_t = 0.0, requires = "sandbox")]
     sandbox_fail_rate: f64,
-    /// Re-stamp every envelope before sending: timestamp = now, expiryTime = now +
-    /// its own window (clamped to 5 min..23 h). For envelopes written earlier,
-    /// which Amazon refuses once their expiry is less than 5 min or more than 24 h away.
+    /// Re-stamp every envelope at each attempt (retries too): timestamp = now, expiryTime = now +
+    /// its own window, where a window under 6 min becomes 6 min and one over 23 h becomes 23 h; the
+    /// referenceId is kept. For valid envelopes written earlier, which Amazon refuses once their
+    /// expiry is less than 5 min or more than 24 h away.
     #[arg(long)]
     restamp: bool,
     /// Output format: a line per event and a summary line, or the same as JSON objects (JSONL).
@@ -399,18 +400,17 @@ impl Handoff<'_> {
     }
 }
 
-/// `item` (re-stamped with `--restamp`) prepared for sending, or the item not
+/// `item` prepared for sending (to be re-stamped at each attempt with
+/// `--restamp`), or the item not
 /// to send: invalid (before or after re-stamping), or settled by an earlier run.
 fn prepare(mut item: Item, settled: &Settled, restamp: bool) -> Result<(Item, Envelope, PreparedEnvelope), Box<Item>> {
     let settled_before = item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
     if !item.is_valid() || settled_before {
         return Err(Box::new(item));
     }
-    let Some(mut envelope) = item.parsed.envelope.take() else { return Err(Box::new(item)) };
-    if restamp {
-        envelope.restamp();
-    }
-    match PreparedEnvelope::new(&envelope) {
+    let Some(envelope) = item.parsed.envelope.take() else { return Err(Box::new(item)) };
+    let prepared = if restamp { PreparedEnvelope::restamped(&envelope) } else { PreparedEnvelope::new(&envelope) };
+    match prepared {
         Ok(prepared) => Ok((item, envelope, prepared)),
         Err(invalid) => {
             // Valid as read, but not once re-stamped (or serialized): say why.
