@@ -355,7 +355,9 @@ fn rate_limited(state: &mut State, faults: &crate::Faults) -> Option<Outcome> {
         return None;
     }
     let message = "the client has made more calls than the allowed limit".to_owned();
-    Some(api_error(StatusCode::TOO_MANY_REQUESTS, message).with_header(RETRY_AFTER, &limit.retry_after_secs.to_string()))
+    Some(
+        api_error(StatusCode::TOO_MANY_REQUESTS, message).with_header(RETRY_AFTER, &limit.retry_after_secs.to_string()),
+    )
 }
 
 /// The scripted answer for a Unicast to a user the sandbox has a script for.

@@ -101,7 +101,12 @@ async fn every_attempt_of_a_restamped_envelope_is_stamped_when_it_is_made() {
         .map(|request| Envelope::from_json(std::str::from_utf8(&request.body).unwrap()).unwrap().0)
         .collect();
     assert_eq!(sent.len(), 2);
-    assert!(sent[1].timestamp >= sent[0].timestamp + Duration::seconds(1), "{} then {}", sent[0].timestamp, sent[1].timestamp);
+    assert!(
+        sent[1].timestamp >= sent[0].timestamp + Duration::seconds(1),
+        "{} then {}",
+        sent[0].timestamp,
+        sent[1].timestamp
+    );
     for envelope in &sent {
         assert_eq!(envelope.reference_id, stored.reference_id);
         assert_eq!(envelope.expiry_time - envelope.timestamp, Duration::minutes(6));
