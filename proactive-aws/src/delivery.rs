@@ -1,7 +1,7 @@
 //! What both consumers do with one message: read it, send it, and decide.
 
 use chrono::Utc;
-use proactive_core::client::{Client, SendError};
+use proactive_core::client::{Client, PreparedEnvelope, SendError};
 use proactive_core::{Envelope, Region};
 
 use crate::dead_letter::DeadLetter;
@@ -28,6 +28,7 @@ const DEFAULT_MAX_RECEIVES: u32 = 5;
 pub struct Delivery {
     client: Client,
     max_receives: u32,
+    restamp: bool,
 }
 
 /// What to do with one message.
@@ -59,7 +60,7 @@ impl Delivery {
     /// Sends with `client` (its region is the default for messages without a
     /// region attribute).
     pub fn new(client: Client) -> Self {
-        Self { client, max_receives: DEFAULT_MAX_RECEIVES }
+        Self { client, max_receives: DEFAULT_MAX_RECEIVES, restamp: false }
     }
 
     /// After how many receives a message that still fails in a retryable way is
@@ -68,6 +69,17 @@ impl Delivery {
     #[must_use]
     pub fn max_receives(mut self, receives: u32) -> Self {
         self.max_receives = receives.max(1);
+        self
+    }
+
+    /// Re-stamps every envelope at each attempt, retries included
+    /// ([`PreparedEnvelope::restamped`]): timestamp = now, expiryTime = now +
+    /// its own window, clamped to 6 min ..= 23 h; the referenceId is kept. For
+    /// queues whose events may wait longer than their window. Off by default:
+    /// an event that expired while queued is then dead-lettered as `invalid`.
+    #[must_use]
+    pub fn restamp(mut self, restamp: bool) -> Self {
+        self.restamp = restamp;
         self
     }
 
@@ -111,7 +123,15 @@ impl Delivery {
             Some(region) if region != self.client.region() => self.client.with_region(region),
             _ => self.client.clone(),
         };
-        match client.send(&envelope).await {
+        let sent = if self.restamp {
+            match PreparedEnvelope::restamped(&envelope) {
+                Ok(prepared) => client.send_prepared(&prepared).await,
+                Err(invalid) => Err(SendError::Invalid(invalid)),
+            }
+        } else {
+            client.send(&envelope).await
+        };
+        match sent {
             Ok(accepted) => {
                 Disposition::Delivered { duplicate: accepted.by_earlier_attempt(), retries: accepted.retries() }
             }
@@ -170,5 +190,6 @@ fn letter(message: &Inbound<'_>, kind: &str, reason: String) -> DeadLetter {
         message_id: message.message_id.to_owned(),
         failed_at: Utc::now(),
         body: message.body.to_owned(),
+        body_bytes: None,
     }
 }

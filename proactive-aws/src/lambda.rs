@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::stream::{self, StreamExt};
 use lambda_runtime::{LambdaEvent, service_fn};
-use tracing::{info, warn};
+use tracing::{error, info};
 
 use crate::dead_letter::DeadLetterSink;
 use crate::delivery::{Delivery, Disposition, Inbound};
@@ -99,8 +99,8 @@ impl<D: DeadLetterSink> SqsHandler<D> {
                     info!(message_id, kind = %letter.kind, reason = %letter.reason, "dead-lettered");
                     ("dead_lettered", 0, None)
                 }
-                Err(error) => {
-                    warn!(message_id, error = %error, "the dead letter could not be kept; the message comes back");
+                Err(cause) => {
+                    error!(message_id, kind = %letter.kind, reference_id = letter.reference_id.as_deref(), error = %cause, "the dead letter could not be kept; the message comes back");
                     ("released", 0, Some(message_id.to_owned()))
                 }
             },
@@ -116,8 +116,14 @@ impl<D: DeadLetterSink> SqsHandler<D> {
 
 impl<D: DeadLetterSink + 'static> SqsHandler<D> {
     /// Runs the Lambda runtime loop with this handler until the environment is
-    /// shut down.
+    /// shut down. Fails at once, before any event, when the dead-letter sink
+    /// fails its [`check`](DeadLetterSink::check) (a dead-letter queue that
+    /// does not exist): the function's initialization fails, and says why.
     pub async fn run(self) -> Result<(), lambda_runtime::Error> {
+        if let Err(cause) = self.dead_letters.check().await {
+            error!(error = %cause, "the dead-letter sink cannot take records; not starting");
+            return Err(cause.into());
+        }
         let handler = Arc::new(self);
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
             let handler = Arc::clone(&handler);

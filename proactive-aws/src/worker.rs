@@ -1,6 +1,7 @@
 //! The consumer for containers: long polling, bounded concurrency, graceful
 //! shutdown.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::dead_letter::DeadLetterSink;
 use crate::delivery::{Delivery, Disposition, Inbound};
@@ -68,7 +69,14 @@ pub struct WorkerSummary {
     pub duplicates: u64,
     /// Messages written to the dead-letter sink.
     pub dead_lettered: u64,
-    /// Messages left on the queue to be received again.
+    /// Of those, how many of each [`DeadLetter::kind`](crate::DeadLetter::kind)
+    /// (`not_subscribed`, `invalid`, `malformed`, `gave_up`, ...).
+    pub dead_lettered_by_kind: BTreeMap<String, u64>,
+    /// Dead letters the sink could not keep (logged as errors): their messages
+    /// were left on the queue, and come back.
+    pub dead_letter_failures: u64,
+    /// Messages left on the queue to be received again (those of
+    /// `dead_letter_failures` included).
     pub released: u64,
     /// Retries of HTTP requests to Amazon.
     pub retries: u64,
@@ -116,8 +124,15 @@ pub struct Worker<D> {
 
 /// What a message's task reports.
 enum Done {
-    Delivered { duplicate: bool, retries: u32 },
-    DeadLettered,
+    Delivered {
+        duplicate: bool,
+        retries: u32,
+    },
+    DeadLettered {
+        kind: String,
+    },
+    /// The sink could not keep the dead letter; the message comes back.
+    DeadLetterFailed,
     Released,
 }
 
@@ -129,8 +144,19 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
     }
 
     /// Runs until `shutdown` completes, then returns what it did. `Err` when the
-    /// queue cannot be read (after the SDK's own retries).
+    /// queue cannot be read (after the SDK's own retries), or at once when the
+    /// dead-letter sink fails its [`check`](DeadLetterSink::check) (a
+    /// dead-letter queue that does not exist). A dead letter the sink cannot
+    /// keep later is logged as an error and counted in
+    /// [`WorkerSummary::dead_letter_failures`]; its message comes back.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<WorkerSummary, WorkerError> {
+        if let Err(cause) = self.dead_letters.check().await {
+            error!(error = %cause, "the dead-letter sink cannot take records; not starting");
+            return Err(WorkerError {
+                message: "the dead-letter sink cannot take records, so refused events could not be kept".to_owned(),
+                source: Some(Box::new(cause)),
+            });
+        }
         let started = Instant::now();
         let this = Arc::new(self);
         let permits = Arc::new(Semaphore::new(this.config.concurrency.max(1)));
@@ -264,12 +290,18 @@ impl<D: DeadLetterSink + 'static> Worker<D> {
                 Ok(()) => {
                     info!(message_id = inbound.message_id, kind = %letter.kind, reason = %letter.reason, "dead-lettered");
                     let _ = deletes.send(receipt);
-                    Done::DeadLettered
+                    Done::DeadLettered { kind: letter.kind }
                 }
-                Err(error) => {
-                    warn!(message_id = inbound.message_id, error = %error, "the dead letter could not be kept; the message comes back");
+                Err(cause) => {
+                    error!(
+                        message_id = inbound.message_id,
+                        reference_id = letter.reference_id.as_deref(),
+                        kind = %letter.kind,
+                        error = %cause,
+                        "the dead letter could not be kept; the message comes back"
+                    );
                     self.change_visibility(&receipt, self.config.retry_delay).await;
-                    Done::Released
+                    Done::DeadLetterFailed
                 }
             },
             Disposition::Retry(error) => {
@@ -355,7 +387,14 @@ fn record(summary: &mut WorkerSummary, done: Result<Done, tokio::task::JoinError
             summary.duplicates += u64::from(duplicate);
             summary.retries += u64::from(retries);
         }
-        Ok(Done::DeadLettered) => summary.dead_lettered += 1,
+        Ok(Done::DeadLettered { kind }) => {
+            summary.dead_lettered += 1;
+            *summary.dead_lettered_by_kind.entry(kind).or_default() += 1;
+        }
+        Ok(Done::DeadLetterFailed) => {
+            summary.dead_letter_failures += 1;
+            summary.released += 1;
+        }
         Ok(Done::Released) => summary.released += 1,
         Err(_) => {
             summary.released += 1;
@@ -371,8 +410,8 @@ fn observe(done: &Done) {
         Done::Delivered { duplicate, retries } => {
             crate::observe::settled(if *duplicate { "already_delivered" } else { "accepted" }, *retries);
         }
-        Done::DeadLettered => crate::observe::settled("dead_lettered", 0),
-        Done::Released => crate::observe::settled("released", 0),
+        Done::DeadLettered { .. } => crate::observe::settled("dead_lettered", 0),
+        Done::Released | Done::DeadLetterFailed => crate::observe::settled("released", 0),
     }
 }
 

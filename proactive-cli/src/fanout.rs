@@ -97,10 +97,12 @@ pub(crate) fn read_template(path: &str, event_key: &str, restamp: bool) -> Resul
     if restamp {
         template.restamp();
     }
-    FanOut::from_template(event_key, template).map_err(|invalid| {
+    let fanout = FanOut::from_template(event_key, template).map_err(|invalid| {
         error!("the template `{path}` is not valid; nothing was sent:\n{}", invalid.report());
         INVALID
-    })
+    })?;
+    // A long fan-out: each event is stamped again at each attempt, as `send --restamp` does.
+    Ok(if restamp { fanout.restamped() } else { fanout })
 }
 
 /// Opens an existing SQLite store (never creates one: a misspelled path is an error).

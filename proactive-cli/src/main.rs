@@ -174,7 +174,8 @@ enum Command {
         /// The loopback port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// The fraction (0 to 1) of event requests to fail with 500/503 or a closed connection.
+        /// The fraction (0 to 1) of event requests to fail with 500/503 or a closed connection; each
+        /// is decided by the event's referenceId and attempt number, so a run can be repeated.
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,
         #[command(flatten)]

@@ -1,11 +1,12 @@
 //! `proactive queue send` and `proactive queue work`: envelopes onto an SQS
 //! queue, and the worker that sends them to Amazon (the `aws` feature).
 
+use std::future::Future;
 use std::time::Instant;
 
 use proactive_aws::{
     DeadLetter, DeadLetterError, DeadLetterSink, Delivery, RefusedReason, SqsDeadLetters, SqsProducer, Worker,
-    WorkerConfig, aws_sdk_sqs,
+    WorkerConfig, WorkerSummary, aws_sdk_sqs,
 };
 use proactive_core::{Envelope, Region};
 
@@ -13,7 +14,7 @@ mod fanout;
 
 use crate::client_args::ClientArgs;
 use crate::input::Input;
-use crate::{INVALID, OK, USAGE};
+use crate::{Format, INVALID, OK, USAGE};
 
 /// The `queue` subcommands.
 #[derive(clap::Subcommand)]
@@ -67,6 +68,14 @@ pub(crate) struct WorkArgs {
     /// Write logs on standard error, as text or JSON lines (none without this flag).
     #[arg(long, value_name = "FORMAT")]
     log_format: Option<crate::observe::LogFormat>,
+    /// Re-stamp every envelope at each attempt (retries too): timestamp = now, expiryTime = now +
+    /// its own window, where a window under 6 min becomes 6 min and one over 23 h becomes 23 h; the
+    /// referenceId is kept. Without it, an event that expired while queued is dead-lettered.
+    #[arg(long)]
+    restamp: bool,
+    /// The summary at the end: a line, or one JSON object (with the dead letters per kind).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     #[command(flatten)]
     amazon: ClientArgs,
 }
@@ -84,16 +93,30 @@ async fn sqs(queue: &QueueArgs) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&proactive_aws::sdk_config(queue.aws_endpoint.as_deref()).await)
 }
 
+/// What `queue send` has done so far.
+#[derive(Default)]
+struct Enqueued {
+    total: u64,
+    invalid: u64,
+    failed: u64,
+    enqueued: u64,
+}
+
+/// Envelopes are read, validated and enqueued in batches of [`SEND_BATCH`] as
+/// they are read, so memory stays flat whatever the input's size.
 async fn send(args: SendArgs) -> u8 {
     let started = Instant::now();
-    let (mut total, mut invalid) = (0u64, 0u64);
-    let mut valid: Vec<(String, Envelope)> = Vec::new();
-    for path in &args.paths {
+    let producer = SqsProducer::new(sqs(&args.queue).await, args.queue.queue_url.clone());
+    let mut counts = Enqueued::default();
+    let mut batch: Vec<(String, Envelope)> = Vec::with_capacity(SEND_BATCH);
+    let mut code = OK;
+    'inputs: for path in &args.paths {
         let input = match Input::open(path) {
             Ok(input) => input,
             Err(message) => {
                 eprintln!("error: {message}");
-                return USAGE;
+                code = USAGE;
+                break;
             }
         };
         for item in input {
@@ -101,47 +124,79 @@ async fn send(args: SendArgs) -> u8 {
                 Ok(item) => item,
                 Err(message) => {
                     eprintln!("error: {message}");
-                    return USAGE;
+                    code = USAGE;
+                    break 'inputs;
                 }
             };
-            total += 1;
+            counts.total += 1;
             let location = item.location();
             match item.parsed.envelope {
-                Some(envelope) if !item.parsed.report.has_errors() => valid.push((location, envelope)),
+                Some(envelope) if !item.parsed.report.has_errors() => batch.push((location, envelope)),
                 _ => {
-                    invalid += 1;
+                    counts.invalid += 1;
                     out!("{location}: not enqueued, invalid:");
                     for problem in item.parsed.report.errors() {
                         out!("  {problem}");
                     }
                 }
             }
+            if batch.len() == SEND_BATCH && !enqueue(&producer, &mut batch, args.region, &mut counts).await {
+                code = USAGE;
+                break 'inputs;
+            }
         }
     }
-    let producer = SqsProducer::new(sqs(&args.queue).await, args.queue.queue_url.clone());
-    let locations: Vec<String> = valid.iter().map(|(location, _)| location.clone()).collect();
-    let report = match producer.enqueue(valid.into_iter().map(|(_, envelope)| (envelope, args.region))).await {
+    // What was read before an error is enqueued too, and counted.
+    if !batch.is_empty() && !enqueue(&producer, &mut batch, args.region, &mut counts).await {
+        code = USAGE;
+    }
+    let Enqueued { total, invalid, failed, enqueued } = counts;
+    out!(
+        "{total} event{}: {enqueued} enqueued, {invalid} invalid, {failed} failed; {} ms",
+        if total == 1 { "" } else { "s" },
+        started.elapsed().as_millis()
+    );
+    match code {
+        OK if invalid + failed > 0 => INVALID,
+        code => code,
+    }
+}
+
+/// How many envelopes `queue send` holds before it enqueues them: one SQS batch.
+const SEND_BATCH: usize = 10;
+
+/// Enqueues `batch` (emptying it) and reports each envelope not enqueued;
+/// false when the queue could not be reached.
+async fn enqueue(
+    producer: &SqsProducer,
+    batch: &mut Vec<(String, Envelope)>,
+    region: Region,
+    counts: &mut Enqueued,
+) -> bool {
+    let (locations, envelopes): (Vec<String>, Vec<Envelope>) = batch.drain(..).unzip();
+    let report = match producer.enqueue(envelopes.into_iter().map(|envelope| (envelope, region))).await {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("error: {}", chain(&error));
-            return USAGE;
+            let first = locations.first().map_or("", String::as_str);
+            eprintln!(
+                "error: {}; enqueue again from {first} on (stable referenceIds make that harmless)",
+                chain(&error)
+            );
+            return false;
         }
     };
-    let mut failed = 0u64;
+    counts.enqueued += report.enqueued as u64;
     for refused in &report.refused {
         // SQS's own refusal may pass another time; the others never will.
         let outcome = if matches!(refused.reason, RefusedReason::Sqs { .. }) { "failed" } else { "invalid" };
-        failed += u64::from(outcome == "failed");
+        if outcome == "failed" {
+            counts.failed += 1;
+        } else {
+            counts.invalid += 1;
+        }
         out!("{}: not enqueued, {outcome}: {}", locations[refused.index], refused.reason);
     }
-    let invalid = invalid + report.refused.len() as u64 - failed;
-    out!(
-        "{total} event{}: {} enqueued, {invalid} invalid, {failed} failed; {} ms",
-        if total == 1 { "" } else { "s" },
-        report.enqueued,
-        started.elapsed().as_millis()
-    );
-    if invalid + failed == 0 { OK } else { INVALID }
+    true
 }
 
 /// Refusals printed on standard output as JSON lines, when there is no
@@ -154,6 +209,31 @@ impl DeadLetterSink for Print {
             .map_err(|e| DeadLetterError::new("cannot write a dead letter", Some(Box::new(e))))?;
         out!("{line}");
         Ok(())
+    }
+}
+
+/// A sink that says on standard error, as it happens, when a dead letter
+/// could not be kept (the worker counts it, and the message comes back).
+struct Loud<S>(S);
+
+impl<S: DeadLetterSink> DeadLetterSink for Loud<S> {
+    async fn put(&self, letter: &DeadLetter) -> Result<(), DeadLetterError> {
+        let kept = self.0.put(letter).await;
+        if let Err(error) = &kept {
+            let id = letter.reference_id.as_deref().unwrap_or("none");
+            eprintln!(
+                "error: the `{}` dead letter of message `{}` (referenceId `{id}`) was not kept, so the message comes \
+                 back to the queue: {}",
+                letter.kind,
+                letter.message_id,
+                chain(error)
+            );
+        }
+        kept
+    }
+
+    fn check(&self) -> impl Future<Output = Result<(), DeadLetterError>> + Send {
+        self.0.check()
     }
 }
 
@@ -192,10 +272,10 @@ async fn work(mut args: WorkArgs) -> u8 {
     }
     let mut config = WorkerConfig::new(args.queue.queue_url.clone());
     config.concurrency = usize::from(args.concurrency);
-    let delivery = Delivery::new(client.clone());
+    let delivery = Delivery::new(client.clone()).restamp(args.restamp);
     let summary = match &args.dead_letter_url {
         Some(url) => {
-            let sink = SqsDeadLetters::new(sqs.clone(), url.clone());
+            let sink = Loud(SqsDeadLetters::new(sqs.clone(), url.clone()));
             Worker::new(sqs, delivery, sink, config).run(proactive_aws::shutdown_signal()).await
         }
         None => Worker::new(sqs, delivery, Print, config).run(proactive_aws::shutdown_signal()).await,
@@ -207,9 +287,37 @@ async fn work(mut args: WorkArgs) -> u8 {
             return USAGE;
         }
     };
+    print_summary(&summary, args.format, client.token_requests(), started.elapsed().as_millis());
+    if summary.dead_letter_failures > 0 { INVALID } else { OK }
+}
+
+/// The worker's summary: a line, or one JSON object.
+fn print_summary(summary: &WorkerSummary, format: Format, token_requests: u64, elapsed_ms: u128) {
+    if format == Format::Json {
+        let line = serde_json::json!({
+            "received": summary.received,
+            "accepted": summary.delivered - summary.duplicates,
+            "already_delivered": summary.duplicates,
+            "dead_lettered": summary.dead_lettered,
+            "kinds": summary.dead_lettered_by_kind,
+            "dead_letter_failures": summary.dead_letter_failures,
+            "left_on_queue": summary.released,
+            "retries": summary.retries,
+            "token_requests": token_requests,
+            "elapsed_ms": elapsed_ms,
+        });
+        out!("{line}");
+        return;
+    }
+    let kinds: Vec<String> = summary.dead_lettered_by_kind.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    let kinds = if kinds.is_empty() { String::new() } else { format!(": {}", kinds.join(", ")) };
+    let not_kept = match summary.dead_letter_failures {
+        0 => String::new(),
+        n => format!(", {n} dead letter{} not kept (see the errors above)", if n == 1 { "" } else { "s" }),
+    };
     out!(
-        "{} event{}: {} accepted, {} already delivered, {} dead-lettered (invalid, refused or failed), {} left on the \
-         queue; {} retries, {} token request(s), {} ms",
+        "{} event{}: {} accepted, {} already delivered, {} dead-lettered (invalid, refused or failed{kinds}){not_kept}, \
+         {} left on the queue; {} retries, {token_requests} token request(s), {elapsed_ms} ms",
         summary.received,
         if summary.received == 1 { "" } else { "s" },
         summary.delivered - summary.duplicates,
@@ -217,10 +325,7 @@ async fn work(mut args: WorkArgs) -> u8 {
         summary.dead_lettered,
         summary.released,
         summary.retries,
-        client.token_requests(),
-        started.elapsed().as_millis()
     );
-    OK
 }
 
 /// The error and its causes, `: `-separated (the AWS SDK's errors say little

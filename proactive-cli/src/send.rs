@@ -62,14 +62,15 @@ pub(crate) struct SendArgs {
     /// Start an embedded sandbox and send to it: no credentials needed.
     #[arg(long)]
     sandbox: bool,
-    /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection).
+    /// With --sandbox: the fraction (0 to 1) of requests it fails (500/503 or a closed connection),
+    /// each decided by the event's referenceId and attempt number, so a run can be repeated.
     #[arg(long, default_value_t = 0.0, requires = "sandbox")]
     sandbox_fail_rate: f64,
-    /// Re-stamp every envelope: sets timestamp to now and expiryTime to now + the envelope's own
-    /// window, clamped to 6 min..23 h. For envelopes written earlier, which Amazon refuses once
-    /// their expiry is less than 5 min or more than 24 h away. An envelope whose own window
-    /// (expiryTime - timestamp) is under 5 min (0 s or negative too) or over 24 h breaks Amazon's
-    /// rule, and is refused as invalid, not re-stamped.
+    /// Re-stamp every envelope at each attempt (retries too): sets timestamp to now and expiryTime
+    /// to now + the envelope's own window, clamped to 6 min..23 h; the referenceId is kept. For
+    /// envelopes written earlier, which Amazon refuses once their expiry is less than 5 min or more
+    /// than 24 h away. An envelope whose own window (expiryTime - timestamp) is under 5 min (0 s or
+    /// negative too) or over 24 h breaks Amazon's rule, and is refused as invalid, not re-stamped.
     #[arg(long)]
     restamp: bool,
     /// Output format: a line per event and a summary line, or the same as JSON objects (JSONL).
@@ -465,18 +466,17 @@ impl Handoff<'_> {
     }
 }
 
-/// `item` (re-stamped with `--restamp`) prepared for sending, or the item not
+/// `item` prepared for sending (to be re-stamped at each attempt with
+/// `--restamp`), or the item not
 /// to send: invalid (before or after re-stamping), or settled by an earlier run.
 fn prepare(mut item: Item, settled: &Settled, restamp: bool) -> Result<(Item, Envelope, PreparedEnvelope), Box<Item>> {
     let settled_before = item.parsed.envelope.as_ref().is_some_and(|e| settled.contains(e.reference_id.as_str()));
     if !item.is_valid() || settled_before {
         return Err(Box::new(item));
     }
-    let Some(mut envelope) = item.parsed.envelope.take() else { return Err(Box::new(item)) };
-    if restamp {
-        envelope.restamp();
-    }
-    match PreparedEnvelope::new(&envelope) {
+    let Some(envelope) = item.parsed.envelope.take() else { return Err(Box::new(item)) };
+    let prepared = if restamp { PreparedEnvelope::restamped(&envelope) } else { PreparedEnvelope::new(&envelope) };
+    match prepared {
         Ok(prepared) => Ok((item, envelope, prepared)),
         Err(invalid) => {
             // Valid as read, but not once re-stamped (or serialized): say why.

@@ -7,7 +7,7 @@ use std::process::Command;
 use assert_cmd::cargo::cargo_bin;
 use chrono::{Duration, Utc};
 use proactive_core::Envelope;
-use proactive_sandbox::{Sandbox, SandboxConfig, ScriptedAnswer};
+use proactive_sandbox::{Faults, Sandbox, SandboxConfig, ScriptedAnswer};
 use serde_json::{Value, json};
 
 fn proactive() -> Command {
@@ -128,6 +128,37 @@ fn without_restamp_stored_envelopes_are_refused_before_sending() {
         "the expiry is outside Amazon's now-window: send it with --restamp, or give it a new timestamp and expiryTime"
     );
     assert!(event["message"].as_str().unwrap().contains("between now + 5 min ("), "{event}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restamp_delivers_a_five_minute_envelope_to_a_clock_2_s_ahead_after_a_retry_3_s_later() {
+    // The first attempt is answered 503 with `Retry-After: 3`; the sandbox's clock runs 2 s ahead.
+    let faults = Faults { failing_attempts: 1, failing_retry_after_secs: 3, ..Faults::none() };
+    let sandbox = Sandbox::start_with(SandboxConfig::new().faults(faults)).await.unwrap();
+    sandbox.set_now(Utc::now() + Duration::seconds(2));
+    let mut stored: Value =
+        serde_json::from_str(&std::fs::read_to_string("../examples/events/weather_alert.json").unwrap()).unwrap();
+    let written = Utc::now() - Duration::days(1);
+    stored["referenceId"] = json!("restamp-five-minutes");
+    stored["timestamp"] = json!(written);
+    stored["expiryTime"] = json!(written + Duration::minutes(5));
+    let path = scratch("five-minutes.json", &stored.to_string());
+    let started = Utc::now();
+    let out = proactive()
+        .arg("send")
+        .args(&one_attempt_against(&sandbox)[..8])
+        .args(["--max-attempts", "2", "--restamp", "--format", "json", &path])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines[0]["outcome"], "accepted", "{}", lines[0]);
+    assert_eq!(sandbox.records().events_with_status(503), 1, "one forced retry");
+    let records = sandbox.records();
+    let sent = &records.accepted[0].envelope;
+    assert_eq!(sent.reference_id.as_str(), "restamp-five-minutes", "the referenceId never changes");
+    assert_eq!(sent.expiry_time - sent.timestamp, Duration::minutes(6), "a 5-minute window becomes 6");
+    assert!(sent.timestamp >= started + Duration::seconds(3), "re-stamped at the retry: {}", sent.timestamp);
 }
 
 /// One envelope per user, as JSONL: the weather alert example, Unicast to `user`.

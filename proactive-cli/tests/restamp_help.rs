@@ -25,8 +25,8 @@ fn the_restamp_help_says_which_windows_are_clamped_and_which_refused() {
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         help.contains(
-            "Re-stamp every envelope: sets timestamp to now and expiryTime to now + the envelope's own window, \
-             clamped to 6 min..23 h. For envelopes written earlier, which Amazon refuses once their expiry is less \
+            "Re-stamp every envelope at each attempt (retries too): sets timestamp to now and expiryTime to now + \
+             the envelope's own window, clamped to 6 min..23 h; the referenceId is kept. For envelopes written earlier, which Amazon refuses once their expiry is less \
              than 5 min or more than 24 h away. An envelope whose own window (expiryTime - timestamp) is under 5 min \
              (0 s or negative too) or over 24 h breaks Amazon's rule, and is refused as invalid, not re-stamped"
         ),

@@ -132,6 +132,7 @@ pub struct FanOut {
     event_key: String,
     event: SubscribedEvent,
     make: Make,
+    restamp: bool,
 }
 
 impl fmt::Debug for FanOut {
@@ -168,7 +169,7 @@ impl FanOut {
         let body = Body::new(&template).map(Arc::new);
         #[cfg(not(feature = "client"))]
         let body = None;
-        Ok(Self { event_key: event_key.into(), event, make: Make::Template(Box::new(template), body) })
+        Ok(Self { event_key: event_key.into(), event, make: Make::Template(Box::new(template), body), restamp: false })
     }
 
     /// A fan-out to the subscribers of `event` whose envelopes `make` builds,
@@ -179,7 +180,17 @@ impl FanOut {
     where
         F: Fn(&Subscriber) -> Option<Envelope> + Send + Sync + 'static,
     {
-        Self { event_key: event_key.into(), event: event.into(), make: Make::Function(Arc::new(make)) }
+        Self { event_key: event_key.into(), event: event.into(), make: Make::Function(Arc::new(make)), restamp: false }
+    }
+
+    /// Re-stamps every prepared envelope at each attempt, retries included
+    /// ([`PreparedEnvelope::restamped`](crate::client::PreparedEnvelope::restamped)):
+    /// for a long fan-out of a template written earlier, so that no event
+    /// reaches Amazon with an expiry it finds too close.
+    #[must_use]
+    pub fn restamped(mut self) -> Self {
+        self.restamp = true;
+        self
     }
 
     /// The event whose subscribers this fan-out reaches.

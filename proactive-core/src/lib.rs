@@ -128,4 +128,4 @@ pub use preview::Preview;
 pub use proactive_derive::ProactiveEvent;
 pub use region::{Region, UnknownRegion};
 pub use report::{Problem, Report, Rule, Severity};
-pub use window::{MAX_RESTAMP_WINDOW, OutsideNowWindow};
+pub use window::{MAX_RESTAMP_WINDOW, MIN_RESTAMP_WINDOW, OutsideNowWindow};

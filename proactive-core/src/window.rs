@@ -12,6 +12,11 @@ use crate::{DEFAULT_EXPIRY, Envelope, MAX_EXPIRY, MIN_EXPIRY};
 /// [`DEFAULT_EXPIRY`], so clock skew cannot push the expiry past Amazon's 24 h.
 pub const MAX_RESTAMP_WINDOW: Duration = DEFAULT_EXPIRY;
 
+/// The shortest window [`Envelope::restamp_at`] gives: 6 min, a minute above
+/// Amazon's 5 min ([`MIN_EXPIRY`]), for the request's
+/// transit, clock skew between sender and Amazon, and a retry's delay.
+pub const MIN_RESTAMP_WINDOW: Duration = Duration::minutes(6);
+
 /// An envelope whose `expiryTime` is outside `now + 5 min ..= now + 24 h` at the
 /// moment it would be sent: Amazon answers 400 ("at least 5 minutes in the
 /// future and at most 24 hours after the current time").
@@ -114,13 +119,15 @@ impl Envelope {
 
     /// Re-stamps the envelope for sending at `now`: `timestamp = now` (to the
     /// millisecond) and `expiryTime = now + the envelope's own window`
-    /// (`expiryTime - timestamp`), clamped to 5 min ..= 23 h.
+    /// (`expiryTime - timestamp`), clamped to 6 min ..= 23 h
+    /// ([`MIN_RESTAMP_WINDOW`], [`MAX_RESTAMP_WINDOW`]). The referenceId is kept.
     ///
     /// For envelopes written earlier (a file, a queue), which Amazon refuses
     /// once their expiry is less than 5 minutes away. It is an explicit choice,
-    /// never done silently: a re-stamped event says it happened now. A window of
-    /// the minimum 5 minutes leaves no time for the request to travel, so give
-    /// stored envelopes a longer one.
+    /// never done silently: a re-stamped event says it happened now. The
+    /// minute above Amazon's 5-minute minimum covers the request's travel and
+    /// clock skew; to re-stamp again at each retry, send a
+    /// [`PreparedEnvelope::restamped`](crate::client::PreparedEnvelope::restamped).
     ///
     /// ```
     /// # use chrono::{Duration, Utc};
@@ -142,7 +149,7 @@ impl Envelope {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn restamp_at(&mut self, now: DateTime<Utc>) {
-        let window = (self.expiry_time - self.timestamp).clamp(MIN_EXPIRY, MAX_RESTAMP_WINDOW);
+        let window = (self.expiry_time - self.timestamp).clamp(MIN_RESTAMP_WINDOW, MAX_RESTAMP_WINDOW);
         self.timestamp = now.trunc_subsecs(3);
         self.expiry_time = self.timestamp + window;
     }
@@ -208,15 +215,18 @@ mod tests {
     }
 
     #[test]
-    fn restamping_keeps_the_window_within_5_min_and_23_h() {
+    fn restamping_keeps_the_window_within_6_min_and_23_h() {
         let then: DateTime<Utc> = "2035-06-01T09:00:00Z".parse().unwrap();
         let now: DateTime<Utc> = "2026-12-02T02:00:00.123456Z".parse().unwrap();
         for (window, kept) in [
             (Duration::hours(2), Duration::hours(2)),
             (Duration::hours(24), Duration::hours(23)),
             (Duration::hours(30), Duration::hours(23)),
-            (Duration::minutes(1), Duration::minutes(5)),
-            (-Duration::hours(1), Duration::minutes(5)),
+            (Duration::minutes(30), Duration::minutes(30)),
+            (Duration::minutes(6), Duration::minutes(6)),
+            (Duration::minutes(5), Duration::minutes(6)),
+            (Duration::minutes(1), Duration::minutes(6)),
+            (-Duration::hours(1), Duration::minutes(6)),
         ] {
             let mut e = envelope(then, window);
             e.restamp_at(now);

@@ -72,7 +72,8 @@ impl SandboxConfig {
         self
     }
 
-    /// The seed of the random choices behind fault rates, so a run can be repeated.
+    /// The seed mixed into the fault decisions: with another seed, other
+    /// requests are faulted (the decisions stay a function of each request, see [`Faults`]).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -120,9 +121,28 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
-/// Faults injected on the events endpoints, in this order: latency, a closed
-/// connection, the rate limit, a server error. Requests that pass them are
-/// authenticated, validated and answered as Amazon would.
+/// Faults injected on the events endpoints, in this order: latency, then (for
+/// an authenticated request whose body names a `referenceId`) the forced
+/// failures, a closed connection, the rate limit, a server error. Requests that
+/// pass them are validated and answered as Amazon would.
+///
+/// Whether a request is faulted is decided from the request itself, never from
+/// a random sequence shared by concurrent requests: from a hash of the
+/// configuration's [`seed`](crate::SandboxConfig::seed), the envelope's
+/// `referenceId` and the attempt number (the how-many-th request with that
+/// `referenceId` the sandbox has seen, from 1). The same events therefore meet
+/// the same faults whatever their order or concurrency, run after run. A body
+/// with no readable `referenceId` is never faulted (it gets its 400 or 403).
+/// Only the rate limit depends on time.
+///
+/// ```
+/// use proactive_sandbox::Faults;
+///
+/// // A fifth of attempts fail, but never more than 3 attempts of one event:
+/// // a client making 4 or more attempts delivers every event.
+/// let faults = Faults { faults_per_event: Some(3), ..Faults::failing(0.2) };
+/// assert_eq!(faults.server_error_rate, 0.1);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// Added before every answer.
@@ -130,10 +150,22 @@ pub struct Faults {
     /// At most this many event requests per second; the rest get 429 with
     /// `Retry-After` (`None`: no limit).
     pub rate_limit: Option<RateLimit>,
-    /// The fraction (0 to 1) of requests answered 500 or 503 at random.
+    /// The fraction (0 to 1) of attempts answered 500 or 503.
     pub server_error_rate: f64,
-    /// The fraction (0 to 1) of requests whose connection is closed without a response.
+    /// The fraction (0 to 1) of attempts whose connection is closed without a
+    /// response (after the request was read, before it is processed).
     pub close_rate: f64,
+    /// At most this many attempts of one event (one `referenceId`) meet a
+    /// fault (a closed connection, a 429 or a server error); its later
+    /// attempts pass them. `None`: no bound, so an event may fail every
+    /// attempt. Forced failures ([`failing_attempts`](Self::failing_attempts))
+    /// are not bounded by it.
+    pub faults_per_event: Option<u32>,
+    /// The first this-many attempts of every event are answered 503 with
+    /// `Retry-After: failing_retry_after_secs`: a retry the test can count on.
+    pub failing_attempts: u32,
+    /// The `Retry-After` of the forced failures, in seconds.
+    pub failing_retry_after_secs: u32,
 }
 
 /// A rate limit: requests over `per_second` in a one-second window get 429.
@@ -151,9 +183,42 @@ impl Faults {
         Self::default()
     }
 
-    /// Failures at `rate` (0 to 1) in all, split evenly between server errors and
-    /// closed connections.
+    /// Failures at `rate` (0 to 1) of attempts in all, split evenly between
+    /// server errors and closed connections, with no bound per event.
     pub fn failing(rate: f64) -> Self {
         Self { server_error_rate: rate / 2.0, close_rate: rate / 2.0, ..Self::default() }
+    }
+
+    /// Whether any fault needs the request's `referenceId` and attempt number.
+    pub(crate) fn per_attempt(&self) -> bool {
+        self.server_error_rate > 0.0 || self.close_rate > 0.0 || self.rate_limit.is_some() || self.failing_attempts > 0
+    }
+}
+
+/// A number in `0..1` decided by `seed`, `reference_id` and `attempt` alone
+/// (FNV-1a, then the SplitMix64 finalizer to spread the bits).
+pub(crate) fn roll(seed: u64, reference_id: &str, attempt: u32) -> f64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let bytes = seed.to_le_bytes().into_iter().chain(reference_id.bytes()).chain(attempt.to_le_bytes());
+    for byte in bytes {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^= hash >> 31;
+    (hash >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::roll;
+
+    #[test]
+    fn rolls_depend_on_the_request_only_and_spread_evenly() {
+        assert_eq!(roll(1, "order-1", 1), roll(1, "order-1", 1));
+        assert_ne!(roll(1, "order-1", 1), roll(1, "order-1", 2));
+        assert_ne!(roll(1, "order-1", 1), roll(2, "order-1", 1));
+        let under = (0..10_000).filter(|i| roll(7, &format!("r{i}"), 1) < 0.2).count();
+        assert!((1_800..2_200).contains(&under), "{under} of 10000 under 0.2");
     }
 }

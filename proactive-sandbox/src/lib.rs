@@ -9,7 +9,9 @@
 //! audience, refuses an `expiryTime` outside now + 5 min ..= now + 24 h by
 //! its own clock ([`Sandbox::set_now`]), answers chosen users with Amazon's
 //! refusals ([`SandboxConfig::answer_for`]), and can inject latency, rate limits, server errors and dropped
-//! connections. It records what it accepted, for assertions.
+//! connections ([`Faults`]: each decided by the request's `referenceId` and
+//! attempt number, so the same events meet the same faults on every run). It
+//! records what it accepted, for assertions.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

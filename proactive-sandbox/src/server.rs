@@ -36,7 +36,10 @@ struct State {
     tokens: HashMap<String, Instant>,
     /// (referenceId, user) of every accepted event; Multicast has no user.
     delivered: HashSet<(String, Option<String>)>,
+    /// Random parts of tokens and request ids (never faults: see [`fault`]).
     rng: fastrand::Rng,
+    /// Per referenceId: the requests seen (attempts) and how many were faulted.
+    attempts: HashMap<String, (u32, u32)>,
     /// The current one-second rate-limit window and the requests in it.
     window: (Instant, u32),
     counter: u64,
@@ -51,6 +54,7 @@ impl Shared {
             tokens: HashMap::new(),
             delivered: HashSet::new(),
             rng: fastrand::Rng::with_seed(config.seed),
+            attempts: HashMap::new(),
             window: (Instant::now(), 0),
             counter: 0,
             clock_offset: chrono::Duration::zero(),
@@ -244,24 +248,20 @@ async fn events_answer(shared: &Shared, request: Request<Incoming>, stage: Stage
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    // Faults first, decided under one lock so the seeded sequence is repeatable.
-    {
-        let mut state = shared.state();
-        if faults.close_rate > 0.0 && state.rng.f64() < faults.close_rate {
-            return Err("closed the connection without an answer (fault)".to_owned());
-        }
-    }
     if let Some(refusal) = unauthenticated(shared, &request) {
         return Ok(refusal);
-    }
-    if let Some(fault) = rate_limit_or_server_error(shared) {
-        return Ok(fault);
     }
     let bytes = match body(request).await {
         Ok(bytes) => bytes,
         Err(outcome) => return Ok(outcome),
     };
     let parsed = proactive_core::json::parse_slice(&bytes);
+    if faults.per_attempt()
+        && let Some(envelope) = &parsed.envelope
+        && let Some(fault) = fault(shared, envelope.reference_id.as_str())
+    {
+        return fault;
+    }
     let envelope = match parsed.envelope {
         Some(envelope) if !parsed.report.has_errors() => envelope,
         _ => {
@@ -305,33 +305,59 @@ fn unauthenticated(shared: &Shared, request: &Request<Incoming>) -> Option<Outco
     }
 }
 
-/// The 429 of the rate-limit fault, or the 500/503 of the server-error fault,
-/// decided under one lock so the seeded sequence is repeatable.
-fn rate_limit_or_server_error(shared: &Shared) -> Option<Outcome> {
-    let faults = &shared.config.faults;
+/// The fault for this attempt of the event `reference_id`, if it meets one:
+/// decided by the request alone (see [`Faults`](crate::Faults)), the rate
+/// limit aside. `Err` closes the connection without an answer.
+fn fault(shared: &Shared, reference_id: &str) -> Option<Result<Outcome, String>> {
+    let config = &shared.config;
+    let faults = &config.faults;
     let mut state = shared.state();
-    if let Some(limit) = faults.rate_limit {
-        let now = Instant::now();
-        if now.duration_since(state.window.0) >= Duration::from_secs(1) {
-            state.window = (now, 0);
-        }
-        state.window.1 += 1;
-        if state.window.1 > limit.per_second {
-            let retry_after = limit.retry_after_secs.to_string();
-            return Some(
-                api_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "the client has made more calls than the allowed limit".to_owned(),
-                )
-                .with_header(RETRY_AFTER, &retry_after),
-            );
-        }
+    let (attempt, faulted) = {
+        let seen = state.attempts.entry(reference_id.to_owned()).or_default();
+        seen.0 += 1;
+        *seen
+    };
+    if attempt <= faults.failing_attempts {
+        let message = format!("the service is unavailable (forced failure {attempt} of {})", faults.failing_attempts);
+        let outcome = api_error(StatusCode::SERVICE_UNAVAILABLE, message);
+        return Some(Ok(outcome.with_header(RETRY_AFTER, &faults.failing_retry_after_secs.to_string())));
     }
-    if faults.server_error_rate > 0.0 && state.rng.f64() < faults.server_error_rate {
-        let status = if state.rng.bool() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::SERVICE_UNAVAILABLE };
-        return Some(api_error(status, "the service encountered an internal error (fault)".to_owned()));
+    if faults.faults_per_event.is_some_and(|most| faulted >= most) {
+        return None;
     }
-    None
+    let roll = crate::config::roll(config.seed, reference_id, attempt);
+    let fault = if roll < faults.close_rate {
+        Err("closed the connection without an answer (fault)".to_owned())
+    } else if let Some(limited) = rate_limited(&mut state, faults) {
+        Ok(limited)
+    } else if roll < faults.close_rate + faults.server_error_rate {
+        let coin = crate::config::roll(!config.seed, reference_id, attempt);
+        let status = if coin < 0.5 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::SERVICE_UNAVAILABLE };
+        Ok(api_error(status, "the service encountered an internal error (fault)".to_owned()))
+    } else {
+        return None;
+    };
+    if let Some(seen) = state.attempts.get_mut(reference_id) {
+        seen.1 += 1;
+    }
+    Some(fault)
+}
+
+/// The 429 of the rate-limit fault, when this request is over the limit.
+fn rate_limited(state: &mut State, faults: &crate::Faults) -> Option<Outcome> {
+    let limit = faults.rate_limit?;
+    let now = Instant::now();
+    if now.duration_since(state.window.0) >= Duration::from_secs(1) {
+        state.window = (now, 0);
+    }
+    state.window.1 += 1;
+    if state.window.1 <= limit.per_second {
+        return None;
+    }
+    let message = "the client has made more calls than the allowed limit".to_owned();
+    Some(
+        api_error(StatusCode::TOO_MANY_REQUESTS, message).with_header(RETRY_AFTER, &limit.retry_after_secs.to_string()),
+    )
 }
 
 /// The scripted answer for a Unicast to a user the sandbox has a script for.

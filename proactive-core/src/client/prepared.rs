@@ -1,7 +1,10 @@
 //! An envelope validated and serialized ahead of sending.
 
+use std::ops::Range;
+
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
+use tracing::debug;
 
 use super::error::InvalidEnvelope;
 use crate::json::Parsed;
@@ -48,6 +51,50 @@ pub struct PreparedEnvelope {
     expiry_time: DateTime<Utc>,
     body: Bytes,
     warnings: Vec<Problem>,
+    /// Where to write a new timestamp and expiry at each attempt, when re-stamped.
+    restamp: Option<Restamp>,
+}
+
+/// Re-stamping at each attempt: the envelope's window and where its
+/// `timestamp` and `expiryTime` values lie in the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Restamp {
+    window: Duration,
+    timestamp: Range<usize>,
+    expiry: Range<usize>,
+}
+
+impl Restamp {
+    /// The two values' places in `body`, as [`Envelope::to_vec`] writes it:
+    /// `{"timestamp":"…","referenceId":"…","expiryTime":"…",…` (a referenceId
+    /// holds no quote, so the first `"expiryTime":"` is the envelope's).
+    fn find(body: &[u8], window: Duration) -> Option<Self> {
+        const TIMESTAMP: &[u8] = br#"{"timestamp":""#;
+        const EXPIRY: &[u8] = br#""expiryTime":""#;
+        let value = |start: usize| {
+            let length = body.get(start..)?.iter().position(|&b| b == b'"')?;
+            Some(start..start + length)
+        };
+        let timestamp = value(TIMESTAMP.len()).filter(|_| body.starts_with(TIMESTAMP))?;
+        let key = memchr::memmem::find(&body[timestamp.end..], EXPIRY)? + timestamp.end;
+        let expiry = value(key + EXPIRY.len())?;
+        Some(Self { window, timestamp, expiry })
+    }
+
+    /// `body` with `timestamp = now` (to the millisecond) and `expiryTime = now + window`.
+    fn apply(&self, body: &[u8], now: DateTime<Utc>) -> Bytes {
+        let now = now.trunc_subsecs(3);
+        let timestamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let expiry = (now + self.window).to_rfc3339_opts(SecondsFormat::Millis, true);
+        debug!(timestamp, expiry_time = expiry, "re-stamped");
+        let mut out = Vec::with_capacity(body.len() + 8);
+        out.extend_from_slice(&body[..self.timestamp.start]);
+        out.extend_from_slice(timestamp.as_bytes());
+        out.extend_from_slice(&body[self.timestamp.end..self.expiry.start]);
+        out.extend_from_slice(expiry.as_bytes());
+        out.extend_from_slice(&body[self.expiry.end..]);
+        Bytes::from(out)
+    }
 }
 
 impl PreparedEnvelope {
@@ -116,6 +163,7 @@ impl PreparedEnvelope {
                     expiry_time: envelope.expiry_time,
                     body: json,
                     warnings: report.into_warnings(),
+                    restamp: None,
                 });
             }
             // Too long as written: written anew, it may fit.
@@ -140,6 +188,7 @@ impl PreparedEnvelope {
             expiry_time: envelope.expiry_time,
             body: Bytes::from(body),
             warnings: report.into_warnings(),
+            restamp: None,
         })
     }
 
@@ -152,7 +201,70 @@ impl PreparedEnvelope {
         body: Bytes,
         warnings: Vec<Problem>,
     ) -> Self {
-        Self { reference_id, event, expiry_time, body, warnings }
+        Self { reference_id, event, expiry_time, body, warnings, restamp: None }
+    }
+
+    /// Prepares a stored envelope to be **re-stamped at each attempt**:
+    /// before every POST, retries included, `timestamp` becomes the moment of
+    /// that attempt and `expiryTime` that moment plus the envelope's own window,
+    /// clamped to 6 min ..= 23 h, as [`Envelope::restamp_at`] does. So a retry
+    /// that waited never arrives with an expiry Amazon finds too close. The
+    /// referenceId never changes, so a retry of a delivered event still gets 409.
+    ///
+    /// The envelope is validated once re-stamped to now; only the two values
+    /// are rewritten at each attempt, in a copy of the body.
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use proactive_core::client::PreparedEnvelope;
+    /// # use proactive_core::schemas::WeatherAlertActivated;
+    /// # use proactive_core::schemas::weather_alert_activated::{WeatherAlert, WeatherAlertType};
+    /// # use proactive_core::{Audience, Envelope};
+    /// # let alert = WeatherAlertActivated::builder()
+    /// #     .weather_alert(WeatherAlert::builder().alert_type(WeatherAlertType::Tornado).build())
+    /// #     .build();
+    /// // Written a day ago with a 5-minute window: Amazon would refuse it as it is.
+    /// let stored = Envelope::builder(alert, Audience::Multicast)
+    ///     .timestamp(Utc::now() - Duration::days(1))
+    ///     .expires_after(Duration::minutes(5))
+    ///     .build();
+    /// let prepared = PreparedEnvelope::restamped(&stored)?;
+    /// assert!(prepared.is_restamped());
+    /// let later = Utc::now() + Duration::seconds(30);
+    /// let (sent, _) = Envelope::from_json(std::str::from_utf8(&prepared.body_at(later)).unwrap()).unwrap();
+    /// assert_eq!(sent.expiry_time - sent.timestamp, Duration::minutes(6), "at least 6 minutes");
+    /// assert!(sent.timestamp > Utc::now(), "stamped at the attempt");
+    /// assert_eq!(sent.reference_id, stored.reference_id);
+    /// # Ok::<(), proactive_core::client::InvalidEnvelope>(())
+    /// ```
+    pub fn restamped(envelope: &Envelope) -> Result<Self, InvalidEnvelope> {
+        let mut envelope = envelope.clone();
+        envelope.restamp();
+        let mut prepared = Self::new(&envelope)?;
+        prepared.restamp = Restamp::find(&prepared.body, envelope.expiry_time - envelope.timestamp);
+        Ok(prepared)
+    }
+
+    /// This prepared envelope re-stamped at each attempt with `window` (a
+    /// fan-out's body, made from a template validated once).
+    pub(crate) fn restamp_each_attempt(mut self, window: Duration) -> Self {
+        self.restamp = Restamp::find(&self.body, window);
+        self
+    }
+
+    /// Whether it is re-stamped at each attempt ([`restamped`](Self::restamped)).
+    pub fn is_restamped(&self) -> bool {
+        self.restamp.is_some()
+    }
+
+    /// The body an attempt at `now` sends: [`body`](Self::body), or for a
+    /// [`restamped`](Self::restamped) envelope the body with `timestamp = now`
+    /// and `expiryTime = now +` its window.
+    pub fn body_at(&self, now: DateTime<Utc>) -> Bytes {
+        match &self.restamp {
+            None => self.body.clone(),
+            Some(restamp) => restamp.apply(&self.body, now),
+        }
     }
 
     /// The envelope's `referenceId`.
@@ -165,12 +277,15 @@ impl PreparedEnvelope {
         self.event
     }
 
-    /// The envelope's `expiryTime`: sending checks it against the now-window.
+    /// The envelope's `expiryTime`: sending checks it against the now-window
+    /// (for a [`restamped`](Self::restamped) envelope, the one it had when prepared).
     pub fn expiry_time(&self) -> DateTime<Utc> {
         self.expiry_time
     }
 
-    /// The request body: the envelope as JSON, exactly as it is POSTed.
+    /// The request body: the envelope as JSON, exactly as it is POSTed (a
+    /// [`restamped`](Self::restamped) envelope gets a new timestamp and expiry
+    /// at each attempt: [`body_at`](Self::body_at)).
     pub fn body(&self) -> &[u8] {
         &self.body
     }
@@ -183,6 +298,10 @@ impl PreparedEnvelope {
     /// Why it may not be sent at `now` (an `expiryTime` past or outside the
     /// now-window then), with its warnings; `None` when it may.
     pub(super) fn refusal_at(&self, now: DateTime<Utc>) -> Option<InvalidEnvelope> {
+        if self.restamp.is_some() {
+            // Its window is made anew from the moment of each attempt.
+            return None;
+        }
         let mut report = Report::new();
         crate::validate::check_sending_time(self.expiry_time, now, &mut report);
         if !report.has_errors() {
@@ -194,8 +313,11 @@ impl PreparedEnvelope {
         Some(InvalidEnvelope::new(report))
     }
 
-    /// The body, shared.
-    pub(super) fn shared_body(&self) -> Bytes {
-        self.body.clone()
+    /// The body of the attempt starting now: the body, shared, or re-stamped.
+    pub(super) fn attempt_body(&self) -> Bytes {
+        match &self.restamp {
+            None => self.body.clone(),
+            Some(restamp) => restamp.apply(&self.body, Utc::now()),
+        }
     }
 }

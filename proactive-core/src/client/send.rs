@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use chrono::Utc;
 use tracing::{Instrument, Span, debug, field, info, info_span, warn};
 
@@ -94,7 +93,7 @@ impl Client {
         async move {
             let report = envelope.validate_at(Utc::now());
             match PreparedEnvelope::from_report(envelope, report) {
-                Ok(prepared) => self.deliver(prepared.shared_body(), prepared.warnings().to_vec()).await,
+                Ok(prepared) => self.deliver(&prepared).await,
                 Err(error) => {
                     warn!(error = %error, "not sent");
                     Err(SendError::Invalid(error))
@@ -109,6 +108,8 @@ impl Client {
     /// [`PreparedEnvelope`]) as [`send`](Self::send) sends an envelope: what
     /// is left to check, the now-window at this moment, is checked first, and
     /// an `expiryTime` past or outside it is [`SendError::Invalid`], as there.
+    /// A [`PreparedEnvelope::restamped`] envelope is instead re-stamped before
+    /// each attempt, retries included.
     ///
     /// ```no_run
     /// use proactive_core::client::{Client, PreparedEnvelope};
@@ -127,15 +128,16 @@ impl Client {
                 warn!(error = %error, "not sent");
                 return Err(SendError::Invalid(error));
             }
-            self.deliver(prepared.shared_body(), prepared.warnings().to_vec()).await
+            self.deliver(prepared).await
         }
         .instrument(span)
         .await
     }
 
-    /// POSTs a valid envelope's `body` and records the outcome in the current span.
-    async fn deliver(&self, body: Bytes, warnings: Vec<Problem>) -> Result<Accepted, SendError> {
-        let result = self.post(body).await;
+    /// POSTs a valid envelope and records the outcome in the current span.
+    async fn deliver(&self, prepared: &PreparedEnvelope) -> Result<Accepted, SendError> {
+        let warnings = prepared.warnings().to_vec();
+        let result = self.post(prepared).await;
         let span = tracing::Span::current();
         match &result {
             Ok(accepted) => {
@@ -159,13 +161,14 @@ impl Client {
         result.map(|accepted| Accepted { warnings, ..accepted })
     }
 
-    /// POSTs `body` until it is accepted, refused, or the retry policy gives up.
-    async fn post(&self, body: Bytes) -> Result<Accepted, SendError> {
+    /// POSTs `prepared` until it is accepted, refused, or the retry policy
+    /// gives up; each attempt takes its body from it (re-stamped, if it is).
+    async fn post(&self, prepared: &PreparedEnvelope) -> Result<Accepted, SendError> {
         let started = Instant::now();
         let mut attempts = Attempts::default();
         loop {
             attempts.count += 1;
-            let (failure, retry_after) = match self.attempt(&body, started, &mut attempts).await {
+            let (failure, retry_after) = match self.attempt(prepared, started, &mut attempts).await {
                 Step::Accepted(accepted) => return Ok(accepted),
                 Step::NewToken => continue,
                 Step::Final(error) => return Err(error),
@@ -182,8 +185,8 @@ impl Client {
         }
     }
 
-    /// One POST of `body` (the `attempts.count`th) and what to do next.
-    async fn attempt(&self, body: &Bytes, started: Instant, attempts: &mut Attempts) -> Step {
+    /// One POST of `prepared` (the `attempts.count`th) and what to do next.
+    async fn attempt(&self, prepared: &PreparedEnvelope, started: Instant, attempts: &mut Attempts) -> Step {
         let shared = &*self.shared;
         let attempt = attempts.count;
         let token = match shared.tokens.get().await {
@@ -197,7 +200,8 @@ impl Client {
         debug!(attempt, "POST");
         let target = &*self.target;
         let events = (&target.events_uri, &target.events_host);
-        let sent = shared.transport.post(events, target.proxied, &token.header, body.clone(), timeout).await;
+        let body = prepared.attempt_body();
+        let sent = shared.transport.post(events, target.proxied, &token.header, body, timeout).await;
         match sent {
             Ok(answer) => self.answer(answer, &token, attempts),
             Err(failure) => {

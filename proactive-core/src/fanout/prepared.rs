@@ -87,11 +87,16 @@ impl FanOut {
     /// template was validated once); from a function, its envelope validated
     /// and serialized. `None` when the function skips the user.
     pub fn prepare_for(&self, subscriber: &Subscriber) -> Option<Result<PreparedEnvelope, InvalidEnvelope>> {
-        if let Make::Template(_, Some(body)) = &self.make {
-            return Some(Ok(body.prepare(self.reference_id_for(&subscriber.user_id), subscriber)));
+        if let Make::Template(template, Some(body)) = &self.make {
+            let prepared = body.prepare(self.reference_id_for(&subscriber.user_id), subscriber);
+            if self.restamp {
+                let window = (template.expiry_time - template.timestamp).max(crate::MIN_RESTAMP_WINDOW);
+                return Some(Ok(prepared.restamp_each_attempt(window)));
+            }
+            return Some(Ok(prepared));
         }
         let envelope = self.envelope_for(subscriber)?;
-        Some(PreparedEnvelope::new(&envelope))
+        Some(if self.restamp { PreparedEnvelope::restamped(&envelope) } else { PreparedEnvelope::new(&envelope) })
     }
 }
 

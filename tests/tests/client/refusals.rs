@@ -2,14 +2,14 @@
 //! the sandbox: its own clock, and its scripted answers for chosen users.
 
 use chrono::{Duration, Utc};
-use proactive_core::client::{ApiErrorKind, Client, SendError};
+use proactive_core::client::{ApiErrorKind, Client, PreparedEnvelope, SendError};
 use proactive_core::schemas::EventName;
 use proactive_core::subscription::{MemoryStore, SubscriptionChangedRequest, SubscriptionTracker};
 use proactive_core::{Audience, Envelope, Rule};
-use proactive_sandbox::{Sandbox, SandboxConfig, ScriptedAnswer};
+use proactive_sandbox::{Faults, Sandbox, SandboxConfig, ScriptedAnswer};
 
 use super::envelope;
-use super::server::fast_retries;
+use super::server::{Reply, Server, fast_retries};
 
 fn client_for(sandbox: &Sandbox) -> Client {
     Client::builder(sandbox.client_id(), sandbox.client_secret())
@@ -50,6 +50,73 @@ async fn the_client_refuses_an_expiry_outside_the_now_window_and_restamping_fixe
         assert_eq!(client.send(envelope).await.unwrap().status(), 202);
     }
     assert_eq!(sandbox.records().accepted.len(), 2);
+}
+
+/// A stored envelope with a 5-minute window, written a day ago.
+fn stored_five_minutes(id: &str) -> Envelope {
+    let mut envelope = envelope(id);
+    envelope.timestamp = Utc::now() - Duration::days(1);
+    envelope.expiry_time = envelope.timestamp + Duration::minutes(5);
+    envelope
+}
+
+#[tokio::test]
+async fn a_restamped_five_minute_envelope_survives_a_clock_2_s_ahead_and_a_retry_3_s_later() {
+    // One forced 503 with `Retry-After: 3`, then accepted; the sandbox's clock runs 2 s ahead.
+    let faults = Faults { failing_attempts: 1, failing_retry_after_secs: 3, ..Faults::none() };
+    let sandbox = Sandbox::start_with(SandboxConfig::new().faults(faults)).await.unwrap();
+    sandbox.set_now(Utc::now() + Duration::seconds(2));
+    let client = client_for(&sandbox);
+    let stored = stored_five_minutes("restamp-late");
+    let first_attempt = Utc::now();
+    let accepted = client.send_prepared(&PreparedEnvelope::restamped(&stored).unwrap()).await.unwrap();
+    assert_eq!((accepted.status(), accepted.attempts()), (202, 2));
+    let records = sandbox.records();
+    let sent = &records.accepted[0].envelope;
+    assert_eq!(sent.reference_id, stored.reference_id, "the referenceId never changes");
+    assert_eq!(sent.expiry_time - sent.timestamp, Duration::minutes(6), "5 min becomes 6 min");
+    assert!(sent.timestamp >= first_attempt + Duration::seconds(3), "re-stamped at the retry: {}", sent.timestamp);
+}
+
+#[tokio::test]
+async fn every_attempt_of_a_restamped_envelope_is_stamped_when_it_is_made() {
+    let server = Server::start(|request, log| {
+        let id = request.reference_id.as_deref().unwrap_or_default();
+        if request.attempt == 1 {
+            Reply::api_error(503, "unavailable").header("retry-after", "1")
+        } else {
+            log.accept(id);
+            Reply::accepted(id)
+        }
+    })
+    .await;
+    let client = server.client().build().unwrap();
+    let stored = stored_five_minutes("restamp-each");
+    let prepared = PreparedEnvelope::restamped(&stored).unwrap();
+    assert_eq!(client.send_prepared(&prepared).await.unwrap().attempts(), 2);
+    let sent: Vec<Envelope> = server
+        .log()
+        .events
+        .iter()
+        .map(|request| Envelope::from_json(std::str::from_utf8(&request.body).unwrap()).unwrap().0)
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[1].timestamp >= sent[0].timestamp + Duration::seconds(1),
+        "{} then {}",
+        sent[0].timestamp,
+        sent[1].timestamp
+    );
+    for envelope in &sent {
+        assert_eq!(envelope.reference_id, stored.reference_id);
+        assert_eq!(envelope.expiry_time - envelope.timestamp, Duration::minutes(6));
+        assert!(envelope.validate().is_clean());
+    }
+
+    // Not re-stamped: the same body on every attempt.
+    let plain = PreparedEnvelope::new(&envelope("plain-each")).unwrap();
+    assert!(!plain.is_restamped());
+    assert_eq!(&plain.body_at(Utc::now() + Duration::hours(1))[..], plain.body());
 }
 
 #[tokio::test]

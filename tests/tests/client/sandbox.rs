@@ -34,8 +34,12 @@ async fn the_sandbox_accepts_what_the_client_sends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_send_through_a_failing_rate_limited_sandbox_loses_nothing() {
-    let faults =
-        Faults { rate_limit: Some(RateLimit { per_second: 2000, retry_after_secs: 0 }), ..Faults::failing(0.2) };
+    // Faults decided per (referenceId, attempt), at most 4 per event: the client's 8 attempts always suffice.
+    let faults = Faults {
+        rate_limit: Some(RateLimit { per_second: 2000, retry_after_secs: 0 }),
+        faults_per_event: Some(4),
+        ..Faults::failing(0.2)
+    };
     let sandbox = Sandbox::start_with(SandboxConfig::new().faults(faults).token_lifetime(Duration::from_secs(3600)))
         .await
         .unwrap();

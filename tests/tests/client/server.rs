@@ -78,6 +78,8 @@ pub(crate) struct EventRequest {
     /// The bearer token.
     pub(crate) token: Option<String>,
     pub(crate) reference_id: Option<String>,
+    /// The how-many-th request with this referenceId, from 1 (0 without one).
+    pub(crate) attempt: u32,
     pub(crate) body: Bytes,
     /// The status answered (0 for a closed connection).
     pub(crate) status: u16,
@@ -94,6 +96,8 @@ pub(crate) struct Log {
     /// Reference ids accepted, in order; `accept` refuses a second one.
     pub(crate) accepted: Vec<String>,
     accepted_set: HashSet<String>,
+    /// Requests seen per referenceId.
+    attempts: HashMap<String, u32>,
 }
 
 impl Log {
@@ -191,6 +195,20 @@ impl Server {
     }
 }
 
+/// A number in `0..1` decided by `reference_id` and `attempt` alone, for
+/// deciding faults: the same request meets the same fault whatever the order
+/// or concurrency of the others (FNV-1a, then the SplitMix64 finalizer).
+pub(crate) fn roll(reference_id: &str, attempt: u32) -> f64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in reference_id.bytes().chain(attempt.to_le_bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^= hash >> 31;
+    (hash >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Up to `attempts` attempts, waiting at most a few milliseconds between them.
 pub(crate) fn fast_retries(attempts: u32) -> RetryPolicy {
     RetryPolicy::default()
@@ -262,8 +280,14 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
         let reference_id = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.get("referenceId").and_then(|id| id.as_str()).map(str::to_owned));
-        let mut event = EventRequest { arrived, arrived_wall, path, headers, token, reference_id, body, status: 0 };
         let mut log = shared.log.lock().unwrap();
+        let attempt = reference_id.as_ref().map_or(0, |id| {
+            let seen = log.attempts.entry(id.clone()).or_default();
+            *seen += 1;
+            *seen
+        });
+        let mut event =
+            EventRequest { arrived, arrived_wall, path, headers, token, reference_id, attempt, body, status: 0 };
         let reply = (shared.events)(&event, &mut log);
         event.status = if reply.close { 0 } else { reply.status };
         log.events.push(event);
