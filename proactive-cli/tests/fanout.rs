@@ -283,7 +283,8 @@ fn an_output_file_that_is_the_store_is_refused_and_the_store_kept() {
             template.to_str().unwrap(),
         ]));
         assert_eq!(code, 2, "{stdout}{stderr}");
-        let expected = format!("{flag} `{path}` is the subscription store `{store_arg}`: write it to another file");
+        // The store is an input of the run, so the output path guard refuses it as one.
+        let expected = format!("{flag} `{path}` is the input `{store_arg}`: it would be overwritten");
         assert!(stderr.contains(&expected), "{stderr}");
         assert_eq!(std::fs::read(&store).unwrap(), before, "the store was changed");
     }
