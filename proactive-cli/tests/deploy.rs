@@ -12,8 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use proactive_aws::moto::Moto;
 use proactive_aws::{DynamoDbStore, aws_sdk_dynamodb};
 use proactive_core::UserId;
@@ -21,6 +20,9 @@ use proactive_core::schemas::EventName;
 use proactive_core::subscription::{SkillEvent, SubscriptionTracker};
 use proactive_sandbox::{Sandbox, skill_event};
 use serde_json::Value;
+
+mod aws_common;
+use aws_common::{envelope, proactive};
 
 const SKILL: &str = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000";
 const WRONG_SECRET: &str = "wrong-secret-4f1c9a7e2b";
@@ -43,32 +45,6 @@ fn deploy(moto: &Moto, secret: &str) -> Value {
     assert!(output.status.success(), "the deploy failed (pip install aws-sam-translator 'moto[server]'): {stderr}");
     assert!(!stdout.contains(secret) && !stderr.contains(secret));
     serde_json::from_str(&stdout).unwrap()
-}
-
-/// `proactive` with dummy AWS credentials: nothing can reach real AWS.
-fn proactive() -> Command {
-    let mut command = Command::new(cargo_bin!("proactive"));
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("ALEXA_CLIENT_SECRET")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    command
-}
-
-fn envelope(reference_id: &str, user: &str) -> String {
-    let now = Utc::now();
-    serde_json::json!({
-        "timestamp": now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "referenceId": reference_id,
-        "expiryTime": (now + chrono::Duration::hours(23)).to_rfc3339_opts(SecondsFormat::Secs, true),
-        "event": {"name": "AMAZON.WeatherAlert.Activated", "payload": {"weatherAlert": {"alertType": "TORNADO"}}},
-        "localizedAttributes": [],
-        "relevantAudience": {"type": "Unicast", "payload": {"user": format!("amzn1.ask.account.{user}")}}
-    })
-    .to_string()
 }
 
 /// A GET over HTTP/1.0 (the server then closes the connection after the

@@ -5,36 +5,13 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use proactive_aws::aws_sdk_sqs;
 use proactive_aws::moto::Moto;
 use proactive_sandbox::{Faults, Sandbox, SandboxConfig, ScriptedAnswer};
 
-/// `proactive` with dummy AWS credentials: nothing can reach real AWS.
-fn proactive() -> Command {
-    let mut command = Command::new(cargo_bin!("proactive"));
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    command
-}
-
-fn envelope(reference_id: &str, user: &str) -> String {
-    let now = Utc::now();
-    serde_json::json!({
-        "timestamp": now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "referenceId": reference_id,
-        "expiryTime": (now + chrono::Duration::hours(23)).to_rfc3339_opts(SecondsFormat::Secs, true),
-        "event": {"name": "AMAZON.WeatherAlert.Activated", "payload": {"weatherAlert": {"alertType": "TORNADO"}}},
-        "localizedAttributes": [],
-        "relevantAudience": {"type": "Unicast", "payload": {"user": format!("amzn1.ask.account.{user}")}}
-    })
-    .to_string()
-}
+mod aws_common;
+use aws_common::{envelope, proactive};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_enqueues_the_valid_events_and_work_delivers_them_until_sigterm() {

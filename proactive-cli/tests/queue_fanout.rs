@@ -4,10 +4,9 @@
 //! subscriber exactly once (the `aws` feature).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
 use chrono::{SecondsFormat, Utc};
 use futures_util::StreamExt;
 use proactive_aws::moto::Moto;
@@ -17,21 +16,12 @@ use proactive_core::subscription::{SubscriptionChangedRequest, SubscriptionTrack
 use proactive_sandbox::Sandbox;
 use serde_json::json;
 
+mod aws_common;
+use aws_common::proactive;
+
 const WEATHER: &str = "AMAZON.WeatherAlert.Activated";
 const SUBSCRIBERS: usize = 300;
 const PAGE: usize = 25;
-
-/// `proactive` with dummy AWS credentials: nothing can reach real AWS.
-fn proactive() -> Command {
-    let mut command = Command::new(cargo_bin!("proactive"));
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    command
-}
 
 fn user(i: usize) -> UserId {
     UserId::new(&format!("amzn1.ask.account.fanout-{i:04}")).unwrap()
