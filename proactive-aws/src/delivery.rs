@@ -1,8 +1,8 @@
 //! What both consumers do with one message: read it, send it, and decide.
 
 use chrono::Utc;
-use proactive_core::client::{Client, PreparedEnvelope, SendError};
-use proactive_core::{Envelope, Region};
+use proactive_core::client::{Client, InvalidEnvelope, PreparedEnvelope, SendError};
+use proactive_core::{Envelope, ReferenceId, Region};
 
 use crate::dead_letter::DeadLetter;
 
@@ -111,25 +111,16 @@ impl Delivery {
             Ok(region) => region,
             Err(error) => return Disposition::DeadLetter(Box::new(letter(message, "malformed", error.to_string()))),
         };
-        let envelope = match Envelope::from_json(message.body) {
-            Ok((envelope, _warnings)) => envelope,
-            Err(report) => {
-                let first = report.errors().next().map_or_else(|| "no envelope".to_owned(), ToString::to_string);
-                let reason = format!("the message is not a valid envelope: {first}");
-                return Disposition::DeadLetter(Box::new(letter(message, "malformed", reason)));
-            }
-        };
         let client = match region {
             Some(region) if region != self.client.region() => self.client.with_region(region),
             _ => self.client.clone(),
         };
-        let sent = if self.restamp {
-            match PreparedEnvelope::restamped(&envelope) {
-                Ok(prepared) => client.send_prepared(&prepared).await,
-                Err(invalid) => Err(SendError::Invalid(invalid)),
+        let (reference_id, sent) = match self.prepare(message.body) {
+            Ok(prepared) => (prepared.reference_id().clone(), client.send_prepared(&prepared).await),
+            Err(Unprepared::Invalid(reference_id, invalid)) => (reference_id, Err(SendError::Invalid(invalid))),
+            Err(Unprepared::Malformed(reason)) => {
+                return Disposition::DeadLetter(Box::new(letter(message, "malformed", reason)));
             }
-        } else {
-            client.send(&envelope).await
         };
         match sent {
             Ok(accepted) => {
@@ -149,7 +140,7 @@ impl Delivery {
                     record.reason =
                         format!("failed on each of {} receives, the last time: {error}", message.receive_count);
                 }
-                record.reference_id = Some(envelope.reference_id.as_str().to_owned());
+                record.reference_id = Some(reference_id.as_str().to_owned());
                 record.region = Some(client.region().code().to_owned());
                 record.status = error.status();
                 record.attempts = error.attempts();
@@ -162,6 +153,40 @@ impl Delivery {
             }
         }
     }
+}
+
+impl Delivery {
+    /// The message's body, prepared to be sent. The common case costs one
+    /// parse: a body that validates is sent as it is
+    /// ([`PreparedEnvelope::from_bytes`]), or re-stamped with `restamp`. A body
+    /// that does not is read again as an [`Envelope`], to tell a message that
+    /// is no envelope at all (`malformed`) from an envelope that Amazon would
+    /// refuse (`invalid`, with its referenceId).
+    fn prepare(&self, body: &str) -> Result<PreparedEnvelope, Unprepared> {
+        if !self.restamp
+            && let Ok(prepared) = PreparedEnvelope::from_json(body)
+        {
+            return Ok(prepared);
+        }
+        let envelope = match Envelope::from_json(body) {
+            Ok((envelope, _warnings)) => envelope,
+            Err(report) => {
+                let first = report.errors().next().map_or_else(|| "no envelope".to_owned(), ToString::to_string);
+                return Err(Unprepared::Malformed(format!("the message is not a valid envelope: {first}")));
+            }
+        };
+        let prepared =
+            if self.restamp { PreparedEnvelope::restamped(&envelope) } else { PreparedEnvelope::new(&envelope) };
+        prepared.map_err(|invalid| Unprepared::Invalid(envelope.reference_id, invalid))
+    }
+}
+
+/// Why a message's body could not be prepared.
+enum Unprepared {
+    /// Not an envelope: why.
+    Malformed(String),
+    /// An envelope that may not be sent: its referenceId and its problems.
+    Invalid(ReferenceId, InvalidEnvelope),
 }
 
 /// The kind of a final refusal, in snake case: Amazon's refusals use the
@@ -191,5 +216,62 @@ fn letter(message: &Inbound<'_>, kind: &str, reason: String) -> DeadLetter {
         failed_at: Utc::now(),
         body: message.body.to_owned(),
         body_bytes: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A delivery whose client would reach nothing: these messages are settled before any request.
+    fn delivery(restamp: bool) -> Delivery {
+        let client = Client::builder("client", "secret").base_url("http://127.0.0.1:9").build().unwrap();
+        Delivery::new(client).restamp(restamp)
+    }
+
+    fn message(body: &str) -> Inbound<'_> {
+        Inbound { message_id: "m-1", body, region: None, receive_count: 1 }
+    }
+
+    fn envelope(expiry: &str, alert_type: &str) -> String {
+        format!(
+            r#"{{"timestamp":"2020-01-01T00:00:00Z","referenceId":"ref-1","expiryTime":"{expiry}","event":{{"name":"AMAZON.WeatherAlert.Activated","payload":{{"weatherAlert":{{"alertType":"{alert_type}"}}}}}},"localizedAttributes":[],"relevantAudience":{{"type":"Multicast","payload":{{}}}}}}"#
+        )
+    }
+
+    fn dead_letter(disposition: Disposition) -> DeadLetter {
+        match disposition {
+            Disposition::DeadLetter(letter) => *letter,
+            other => panic!("not a dead letter: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_envelope_expired_while_queued_is_invalid_and_keeps_its_reference_id() {
+        // Valid when written, expired by now: refused at the moment of sending, before any request.
+        let body = envelope("2020-01-01T01:00:00Z", "TORNADO");
+        let letter = dead_letter(delivery(false).decide(&message(&body)).await);
+        assert_eq!((letter.kind.as_str(), letter.reference_id.as_deref()), ("invalid", Some("ref-1")));
+        assert!(letter.reason.contains("expiryTime"), "{}", letter.reason);
+    }
+
+    #[tokio::test]
+    async fn an_envelope_that_does_not_read_is_malformed_with_the_path() {
+        for restamp in [false, true] {
+            let body = envelope("2020-01-01T01:00:00Z", "TORNADOES");
+            let letter = dead_letter(delivery(restamp).decide(&message(&body)).await);
+            assert_eq!(letter.kind, "malformed", "restamp: {restamp}");
+            assert!(letter.reason.contains("event.payload.weatherAlert.alertType"), "{}", letter.reason);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_no_envelope_is_malformed() {
+        for restamp in [false, true] {
+            let letter = dead_letter(delivery(restamp).decide(&message("{\"timestamp\": oops")).await);
+            assert_eq!(letter.kind, "malformed");
+            assert!(letter.reason.starts_with("the message is not a valid envelope: "), "{}", letter.reason);
+            assert_eq!((letter.reference_id, letter.body.as_str()), (None, "{\"timestamp\": oops"));
+        }
     }
 }
