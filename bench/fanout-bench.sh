@@ -3,7 +3,7 @@
 # stand-in of Amazon's token and events endpoints on loopback (202 for every event):
 #   - a SQLite subscription store with N subscribers of AMAZON.OrderStatus.Updated (ids of about
 #     200 characters, as Amazon's are; apiEndpoint NA, EU and FE mixed), written straight in the
-#     store's layout (proactive-core/src/subscription/sqlite.rs) in one transaction;
+#     store's layout 2 (proactive-core/src/subscription/sqlite.rs) in one transaction;
 #   - a JSONL file of the N envelopes the fan-out sends: the same template, Unicast to each user,
 #     with the referenceId the fan-out gives them;
 #   - `proactive send` of the JSONL and `proactive fanout` of the template, at the same
@@ -61,7 +61,8 @@ def store(count):
     path = f"{work}/subscribers-{count}.db"
     if os.path.exists(path):
         with sqlite3.connect(path) as db:
-            if db.execute("SELECT count(*) FROM proactive_subscriptions WHERE event_name = ?", (EVENT,)).fetchone()[0] == count:
+            if (db.execute("SELECT max(version) FROM proactive_schema").fetchone()[0] == 2 and
+                    db.execute("SELECT count(*) FROM proactive_subscriptions WHERE event_name = ?", (EVENT,)).fetchone()[0] == count):
                 return
         os.remove(path)
     db = sqlite3.connect(path + ".tmp")
@@ -70,21 +71,22 @@ def store(count):
         CREATE TABLE proactive_users (user_id TEXT NOT NULL PRIMARY KEY, timestamp_secs INTEGER NOT NULL,
             timestamp_nanos INTEGER NOT NULL, request_id TEXT NOT NULL, api_endpoint TEXT NOT NULL);
         CREATE TABLE proactive_subscriptions (user_id TEXT NOT NULL REFERENCES proactive_users (user_id) ON DELETE CASCADE,
-            event_name TEXT NOT NULL, PRIMARY KEY (user_id, event_name));
+            event_name TEXT NOT NULL, api_endpoint TEXT NOT NULL, PRIMARY KEY (user_id, event_name));
         CREATE TABLE proactive_tombstones (user_id TEXT NOT NULL PRIMARY KEY, timestamp_secs INTEGER NOT NULL,
             timestamp_nanos INTEGER NOT NULL, request_id TEXT NOT NULL);
         CREATE INDEX proactive_tombstones_by_time ON proactive_tombstones (timestamp_secs, timestamp_nanos);
-        INSERT INTO proactive_schema (version) VALUES (1);
+        INSERT INTO proactive_schema (version) VALUES (2);
     """)
     secs = int(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp())
     with db:
         db.executemany("INSERT INTO proactive_users VALUES (?, ?, 0, ?, ?)",
                        ((user(i), secs + i, f"amzn1.echo-api.request.{i}", HOSTS[i % len(HOSTS)]) for i in range(count)))
-        db.executemany("INSERT INTO proactive_subscriptions VALUES (?, ?)", ((user(i), EVENT) for i in range(count)))
+        db.executemany("INSERT INTO proactive_subscriptions VALUES (?, ?, ?)",
+                       ((user(i), EVENT, HOSTS[i % len(HOSTS)]) for i in range(count)))
         # Some users subscribe to another event too.
-        db.executemany("INSERT INTO proactive_subscriptions VALUES (?, ?)",
-                       ((user(i), "AMAZON.MessageAlert.Activated") for i in range(0, count, 7)))
-    db.execute("CREATE INDEX proactive_subscriptions_by_event ON proactive_subscriptions (event_name, user_id)")
+        db.executemany("INSERT INTO proactive_subscriptions VALUES (?, ?, ?)",
+                       ((user(i), "AMAZON.MessageAlert.Activated", HOSTS[i % len(HOSTS)]) for i in range(0, count, 7)))
+    db.execute("CREATE INDEX proactive_subscribers ON proactive_subscriptions (event_name, user_id, api_endpoint)")
     db.commit(); db.close()
     os.replace(path + ".tmp", path)
 

@@ -14,17 +14,25 @@ use super::store::{
 };
 use crate::UserId;
 
-/// The layout this version writes. A file with another version is refused
-/// rather than misread.
-const SCHEMA_VERSION: i64 = 1;
+/// The layout this version writes. A file in layout 1 is brought to it when
+/// opened ([`MIGRATE_FROM_1`]); a file with another version is refused rather
+/// than misread.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a call waits for another process holding the file's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-const SCHEMA: &str = "
+const SCHEMA_TABLE: &str = "
 CREATE TABLE IF NOT EXISTS proactive_schema (
     version INTEGER NOT NULL
 );
+";
+
+/// Layout 2. Each subscription row carries its user's `api_endpoint`, so that
+/// a page of subscribers is one range of the `(event_name, user_id,
+/// api_endpoint)` index, read in order, with no lookup of each user's row: a
+/// fan-out to a million users reads the index sequentially.
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS proactive_users (
     user_id         TEXT    NOT NULL PRIMARY KEY,
     timestamp_secs  INTEGER NOT NULL,
@@ -33,12 +41,13 @@ CREATE TABLE IF NOT EXISTS proactive_users (
     api_endpoint    TEXT    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS proactive_subscriptions (
-    user_id    TEXT NOT NULL REFERENCES proactive_users (user_id) ON DELETE CASCADE,
-    event_name TEXT NOT NULL,
+    user_id      TEXT NOT NULL REFERENCES proactive_users (user_id) ON DELETE CASCADE,
+    event_name   TEXT NOT NULL,
+    api_endpoint TEXT NOT NULL,
     PRIMARY KEY (user_id, event_name)
 );
-CREATE INDEX IF NOT EXISTS proactive_subscriptions_by_event
-    ON proactive_subscriptions (event_name, user_id);
+CREATE INDEX IF NOT EXISTS proactive_subscribers
+    ON proactive_subscriptions (event_name, user_id, api_endpoint);
 CREATE TABLE IF NOT EXISTS proactive_tombstones (
     user_id         TEXT    NOT NULL PRIMARY KEY,
     timestamp_secs  INTEGER NOT NULL,
@@ -47,6 +56,17 @@ CREATE TABLE IF NOT EXISTS proactive_tombstones (
 );
 CREATE INDEX IF NOT EXISTS proactive_tombstones_by_time
     ON proactive_tombstones (timestamp_secs, timestamp_nanos);
+";
+
+/// Layout 1 to layout 2, in the transaction that opens the file: each
+/// subscription row gets its user's `api_endpoint`, and the `(event_name,
+/// user_id)` index gives way to one that also holds it.
+const MIGRATE_FROM_1: &str = "
+ALTER TABLE proactive_subscriptions ADD COLUMN api_endpoint TEXT NOT NULL DEFAULT '';
+UPDATE proactive_subscriptions SET api_endpoint =
+    (SELECT u.api_endpoint FROM proactive_users AS u WHERE u.user_id = proactive_subscriptions.user_id);
+DROP INDEX IF EXISTS proactive_subscriptions_by_event;
+UPDATE proactive_schema SET version = 2;
 ";
 
 /// A [`SubscriptionStore`] in a SQLite file, which survives restarts. Needs
@@ -138,7 +158,7 @@ impl SqliteStore {
 
     /// How many subscribers each event has, sorted by event name; an event
     /// nobody subscribes to is not listed. One query over the `(event_name,
-    /// user_id)` index, counting the users
+    /// user_id, api_endpoint)` index, counting the users
     /// [`subscribers_page`](SubscriptionStore::subscribers_page) lists.
     ///
     /// ```
@@ -160,10 +180,10 @@ impl SqliteStore {
             let read = |e| store.error("count the subscribers", e);
             let mut statement = connection
                 .prepare(
-                    "SELECT s.event_name, count(*)
-                     FROM proactive_subscriptions AS s JOIN proactive_users AS u ON u.user_id = s.user_id
-                     GROUP BY s.event_name
-                     ORDER BY s.event_name",
+                    "SELECT event_name, count(*)
+                     FROM proactive_subscriptions INDEXED BY proactive_subscribers
+                     GROUP BY event_name
+                     ORDER BY event_name",
                 )
                 .map_err(read)?;
             let rows =
@@ -201,16 +221,19 @@ fn prepare(connection: &mut Connection) -> Result<(), Prepare> {
     let _mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    transaction.execute_batch(SCHEMA)?;
+    transaction.execute_batch(SCHEMA_TABLE)?;
     let version: Option<i64> =
         transaction.query_row("SELECT max(version) FROM proactive_schema", [], |row| row.get(0))?;
     match version {
         None => {
             transaction.execute("INSERT INTO proactive_schema (version) VALUES (?1)", [SCHEMA_VERSION])?;
         }
+        Some(1) => transaction.execute_batch(MIGRATE_FROM_1)?,
         Some(SCHEMA_VERSION) => {}
         Some(other) => return Err(Prepare::Version(other)),
     }
+    // Creates what is missing: everything in a new file, the new index after a migration.
+    transaction.execute_batch(SCHEMA)?;
     transaction.commit()?;
     Ok(())
 }
@@ -292,10 +315,10 @@ fn write_state(transaction: &Connection, state: &UserSubscriptions) -> rusqlite:
         ],
     )?;
     transaction.execute("DELETE FROM proactive_subscriptions WHERE user_id = ?1", [state.user_id.as_str()])?;
-    let mut insert =
-        transaction.prepare("INSERT INTO proactive_subscriptions (user_id, event_name) VALUES (?1, ?2)")?;
+    let mut insert = transaction
+        .prepare("INSERT INTO proactive_subscriptions (user_id, event_name, api_endpoint) VALUES (?1, ?2, ?3)")?;
     for event in &state.events {
-        insert.execute([state.user_id.as_str(), event.as_str()])?;
+        insert.execute([state.user_id.as_str(), event.as_str(), state.api_endpoint.as_str()])?;
     }
     transaction.execute("DELETE FROM proactive_tombstones WHERE user_id = ?1", [state.user_id.as_str()])?;
     Ok(())
@@ -325,8 +348,8 @@ fn write_tombstone(transaction: &Connection, tombstone: &Tombstone) -> rusqlite:
     Ok(())
 }
 
-/// One page of the subscribers of `event` after `after`, by the
-/// `(event_name, user_id)` index.
+/// One page of the subscribers of `event` after `after`: one range of the
+/// `(event_name, user_id, api_endpoint)` index.
 fn read_page(
     connection: &Connection,
     event: &SubscribedEvent,
@@ -341,10 +364,10 @@ fn read_page(
     // beyond the page says whether there is a next one.
     let mut statement = connection
         .prepare(
-            "SELECT s.user_id, u.api_endpoint
-             FROM proactive_subscriptions AS s JOIN proactive_users AS u ON u.user_id = s.user_id
-             WHERE s.event_name = ?1 AND s.user_id > ?2
-             ORDER BY s.user_id
+            "SELECT user_id, api_endpoint
+             FROM proactive_subscriptions INDEXED BY proactive_subscribers
+             WHERE event_name = ?1 AND user_id > ?2
+             ORDER BY user_id
              LIMIT ?3",
         )
         .map_err(read)?;
@@ -457,17 +480,103 @@ mod tests {
         let path = dir.path().join("subs.db");
         drop(SqliteStore::open(&path).unwrap());
         let connection = Connection::open(&path).unwrap();
-        connection.execute("UPDATE proactive_schema SET version = 2", []).unwrap();
+        connection.execute("UPDATE proactive_schema SET version = 3", []).unwrap();
         drop(connection);
         let error = SqliteStore::open(&path).unwrap_err().to_string();
         assert_eq!(
             error,
             format!(
-                "`{}` holds subscriptions in layout version 2, but this version of proactive-core reads version 1; \
+                "`{}` holds subscriptions in layout version 3, but this version of proactive-core reads version 2; \
                  use the proactive-core version that wrote it, or another file",
                 path.display()
             )
         );
+    }
+
+    /// Layout 1, as proactive-core 0.x wrote it before the subscription rows
+    /// carried the api_endpoint.
+    const LAYOUT_1: &str = "
+        CREATE TABLE proactive_schema (version INTEGER NOT NULL);
+        CREATE TABLE proactive_users (user_id TEXT NOT NULL PRIMARY KEY, timestamp_secs INTEGER NOT NULL,
+            timestamp_nanos INTEGER NOT NULL, request_id TEXT NOT NULL, api_endpoint TEXT NOT NULL);
+        CREATE TABLE proactive_subscriptions (
+            user_id TEXT NOT NULL REFERENCES proactive_users (user_id) ON DELETE CASCADE,
+            event_name TEXT NOT NULL, PRIMARY KEY (user_id, event_name));
+        CREATE INDEX proactive_subscriptions_by_event ON proactive_subscriptions (event_name, user_id);
+        CREATE TABLE proactive_tombstones (user_id TEXT NOT NULL PRIMARY KEY, timestamp_secs INTEGER NOT NULL,
+            timestamp_nanos INTEGER NOT NULL, request_id TEXT NOT NULL);
+        CREATE INDEX proactive_tombstones_by_time ON proactive_tombstones (timestamp_secs, timestamp_nanos);
+        INSERT INTO proactive_schema (version) VALUES (1);
+        INSERT INTO proactive_users VALUES ('amzn1.ask.account.a', 1772352000, 0, 'r1', 'https://api.eu.amazonalexa.com');
+        INSERT INTO proactive_users VALUES ('amzn1.ask.account.b', 1772352000, 0, 'r2', 'https://api.fe.amazonalexa.com');
+        INSERT INTO proactive_subscriptions VALUES ('amzn1.ask.account.a', 'AMAZON.WeatherAlert.Activated');
+        INSERT INTO proactive_subscriptions VALUES ('amzn1.ask.account.a', 'AMAZON.TrashCollectionAlert.Activated');
+        INSERT INTO proactive_subscriptions VALUES ('amzn1.ask.account.b', 'AMAZON.WeatherAlert.Activated');
+    ";
+
+    #[test]
+    fn a_file_in_layout_1_is_brought_to_layout_2_with_every_subscriber_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("subs.db");
+        Connection::open(&path).unwrap().execute_batch(LAYOUT_1).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let weather = SubscribedEvent::new("AMAZON.WeatherAlert.Activated");
+        let page = runtime.block_on(store.subscribers_page(&weather, None, 10)).unwrap();
+        let listed: Vec<(&str, &str)> =
+            page.subscribers.iter().map(|s| (s.user_id.as_str(), s.api_endpoint.as_str())).collect();
+        assert_eq!(
+            listed,
+            [
+                ("amzn1.ask.account.a", "https://api.eu.amazonalexa.com"),
+                ("amzn1.ask.account.b", "https://api.fe.amazonalexa.com")
+            ],
+            "each subscriber with their own endpoint"
+        );
+        let user = UserId::new("amzn1.ask.account.a").unwrap();
+        let state = runtime.block_on(store.get(&user)).unwrap().unwrap();
+        assert_eq!(state.events.len(), 2);
+        drop(store);
+
+        let connection = Connection::open(&path).unwrap();
+        let versions: Vec<i64> = connection
+            .prepare("SELECT version FROM proactive_schema")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(versions, [2]);
+        let old_index: i64 = connection
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'proactive_subscriptions_by_event'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(old_index, 0, "the old index is gone");
+        // Opened again: nothing more to do, the same subscribers.
+        let store = SqliteStore::open(&path).unwrap();
+        let again = runtime.block_on(store.subscribers_page(&weather, None, 10)).unwrap();
+        assert_eq!(again.subscribers, page.subscribers);
+    }
+
+    #[test]
+    fn a_changed_api_endpoint_is_the_one_a_page_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("subs.db")).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let weather = SubscribedEvent::new("AMAZON.WeatherAlert.Activated");
+        let state = |at: &str, endpoint: &str| UserSubscriptions {
+            user_id: UserId::new("amzn1.ask.account.a").unwrap(),
+            events: [weather.clone()].into(),
+            timestamp: at.parse().unwrap(),
+            request_id: at.to_owned(),
+            api_endpoint: endpoint.to_owned(),
+        };
+        runtime.block_on(store.apply(state("2026-03-01T08:00:00Z", "https://api.amazonalexa.com"))).unwrap();
+        runtime.block_on(store.apply(state("2026-03-01T09:00:00Z", "https://api.eu.amazonalexa.com"))).unwrap();
+        let page = runtime.block_on(store.subscribers_page(&weather, None, 10)).unwrap();
+        assert_eq!(page.subscribers.len(), 1);
+        assert_eq!(page.subscribers[0].api_endpoint, "https://api.eu.amazonalexa.com");
     }
 
     #[test]
