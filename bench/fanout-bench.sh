@@ -43,7 +43,8 @@ http {
     }
 }
 EOF
-(cd "$proj" && cargo build -q --release -p proactive-cli) || { echo "proactive-cli: build failed"; exit 1; }
+# The same build as bench/queue-bench.sh, so that running one script does not rebuild the other's binary.
+(cd "$proj" && cargo build -q --release -p proactive-cli --features aws) || { echo "proactive-cli: build failed"; exit 1; }
 bin="$proj/target/release/proactive"
 
 # The stores (kept between runs), a fresh template, and the JSONL of what the fan-out sends.
