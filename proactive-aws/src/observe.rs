@@ -16,6 +16,7 @@
 //! | `proactive_skill_events_total` | counter | `outcome`: `subscriptions` (set, or stale), `user_removed`, `no_change`, `refused`, `failed`; `kind`: the request type | skill events at the events endpoint |
 //! | `proactive_skill_event_seconds` | histogram | | time to check and apply one skill event |
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::{counter, histogram};
@@ -64,8 +65,21 @@ pub(crate) fn settled(outcome: &'static str, retries: u32) {
 pub(crate) fn delivery(disposition: &'static str, kind: &str, attempts: u32, took: Duration, token_requests: u64) {
     counter!(DELIVERIES, "disposition" => disposition, "kind" => kind.to_owned()).increment(1);
     counter!(ATTEMPTS).increment(u64::from(attempts));
-    counter!(TOKEN_REQUESTS).absolute(token_requests);
+    let new = newly(&TOKEN_REQUESTS_SEEN, token_requests);
+    if new > 0 {
+        counter!(TOKEN_REQUESTS).increment(new);
+    }
     histogram!(SEND_SECONDS).record(took.as_secs_f64());
+}
+
+/// The client's token requests already counted. The counter is increased by
+/// what is new since, never set: a sink that sums what each flush sends
+/// (CloudWatch EMF, once per Lambda invocation) then counts each request once.
+static TOKEN_REQUESTS_SEEN: AtomicU64 = AtomicU64::new(0);
+
+/// How much of `total` is new since `seen`, which becomes `total`.
+fn newly(seen: &AtomicU64, total: u64) -> u64 {
+    total.saturating_sub(seen.fetch_max(total, Ordering::Relaxed))
 }
 
 /// One skill event at the events endpoint.
@@ -90,7 +104,16 @@ pub fn clip(text: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::clip;
+    use super::{AtomicU64, clip, newly};
+
+    #[test]
+    fn token_requests_are_counted_once_each_whatever_the_order_deliveries_report_them() {
+        let seen = AtomicU64::new(0);
+        // Deliveries report the client's running total; one that finishes late reports an older one.
+        let increments: Vec<u64> = [1, 1, 3, 2, 3, 4].iter().map(|&total| newly(&seen, total)).collect();
+        assert_eq!(increments, [1, 0, 2, 0, 0, 1]);
+        assert_eq!(increments.iter().sum::<u64>(), 4, "the counter ends at the client's total");
+    }
 
     #[test]
     fn clip_keeps_short_text_and_cuts_long_text_on_a_character() {
