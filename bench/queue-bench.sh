@@ -129,21 +129,23 @@ run_work() { # LABEL ENDPOINT QUEUE_URL N: from start until the queue is drained
 }
 # `proactive queue fanout` (DynamoDB -> SQS): N subscribers seeded (not timed) into a new table, one
 # envelope (the first of events.jsonl) fanned out to them into a fresh queue of the SQS stand-in,
-# timed from the CLI's start to its exit; then the queue must hold N messages.
+# timed from the CLI's start to its exit; then the queue must hold N messages. A failure is
+# printed on the step's line, and the script then exits with 1 at the end.
+fanout_failed=0
 run_fanout() { # LABEL DYNAMODB_ENDPOINT SQS_ENDPOINT N
   if ! "$bin" queue fanout --help > /dev/null 2>&1; then
     echo "proactive queue fanout ($1): skipped (not in this build)"; return
   fi
   local table="fanout-$$-$4" queue held
-  python3 "$src/seed-dynamodb.py" "$2" "$table" "$4" 2>"$work/seed.log" || { echo "proactive queue fanout ($1): seeding failed: $(tail -3 "$work/seed.log")"; return 1; }
+  python3 "$src/seed-dynamodb.py" "$2" "$table" "$4" 2>"$work/seed.log" || { echo "proactive queue fanout ($1): seeding failed: $(tail -3 "$work/seed.log")"; fanout_failed=1; return 1; }
   head -n 1 "$work/events.jsonl" > "$work/template.json"
   queue=$(create_queue "$3" "$table")
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" queue fanout --aws-endpoint "$3" --dynamodb-endpoint "$2" \
     --queue-url "$queue" --table "$table" --event-key "bench-$$" "$work/template.json" > "$work/fanout.out" 2>&1 \
-    || { echo "proactive queue fanout ($1): failed: $(tail -3 "$work/fanout.out")"; return 1; }
+    || { echo "proactive queue fanout ($1): failed: $(tail -3 "$work/fanout.out")"; fanout_failed=1; return 1; }
   read -r wall user sys rss < "$work/time"
   held=$(queue_length "$3" "$queue")
-  [ "$held" = "$4" ] || { echo "proactive queue fanout ($1): error: the queue holds ${held:-?} messages, not $4: $(tail -1 "$work/fanout.out")"; return 1; }
+  [ "$held" = "$4" ] || { echo "proactive queue fanout ($1): error: the queue holds ${held:-?} messages, not $4: $(tail -1 "$work/fanout.out")"; fanout_failed=1; return 1; }
   echo "proactive queue fanout ($1): $(rate "$4" "$wall"), CPU $(cpu_us "$user" "$sys" "$4") us/event, peak RSS $(rss_mb "$rss") MB; $(tail -1 "$work/fanout.out")"
 }
 
@@ -152,7 +154,7 @@ if [ "$only_fanout" = 1 ]; then
   python3 "$src/gen-events.py" 1 "$work/events.jsonl"
   run_fanout "DynamoDB stand-in, SQS stand-in" "$dynamodb" "$sqs" "${FANOUT_N:-100000}"
   [ "$use_moto" = 1 ] && { start_moto; run_fanout "DynamoDB on moto, SQS stand-in" "$moto" "$sqs" "$MOTO_N"; }
-  exit 0
+  exit "$fanout_failed"
 fi
 python3 "$src/gen-events.py" "$N" "$work/events.jsonl"
 run_send "$work/events.jsonl" "$N"
@@ -170,3 +172,4 @@ if [ "$use_moto" = 1 ]; then
   run_fanout "DynamoDB on moto, SQS stand-in" "$moto" "$sqs" "$MOTO_N"
 fi
 python3 -c "import sys; r, c = (float(sys.argv[1]) / float(sys.argv[2]), float(sys.argv[3]) / float(sys.argv[4])); print(f'ratio queue work (SQS stand-in) / send: {r:.2f} in events/s (goal: at least 0.8), {c:.2f} in CPU per event')" "$stand_in_work_eps" "$send_eps" "$stand_in_work_cpu" "$send_cpu"
+exit "$fanout_failed"
