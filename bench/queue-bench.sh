@@ -3,35 +3,56 @@
 #   `proactive send` of N envelopes (the baseline), `proactive queue send` of the same N into the
 #   SQS stand-in (bench/sqs-stand-in: SQS's JSON protocol, in memory, one thread), and
 #   `proactive queue work` draining them, at the same concurrency, to one nginx stand-in of
-#   Amazon's token and events endpoints (202 for every event). With --moto, the same queue steps
-#   through moto's server (the local AWS of the tests) for MOTO_N envelopes, for comparison.
-# Usage, from the project root: bench/queue-bench.sh [--moto] [N=100000] [CONCURRENCY=64] [MOTO_N=500]
-# Needs nginx (installed with apt-get when missing) and, for --moto, python3 with moto[server].
-# Works in target/queue-bench/. Prints one line per step, the ratio last.
+#   Amazon's token and events endpoints (202 for every event); then `proactive queue fanout` of one
+#   envelope to FANOUT_N subscribers (default 100000) read from the DynamoDB stand-in
+#   (bench/sqs-stand-in's second binary: DynamoDB's JSON protocol, in memory, one thread) into a
+#   fresh queue of the SQS stand-in (goal: at least 10,000 events/s). With --moto, the same queue
+#   steps through moto's server (the local AWS of the tests) for MOTO_N envelopes, and the fan-out
+#   from moto's DynamoDB to MOTO_N subscribers, for comparison. --only-fanout runs the fan-out
+#   step(s) alone (no nginx, no send, no queue send or work, no ratio).
+# Usage, from the project root:
+#   bench/queue-bench.sh [--moto] [--only-fanout] [N=100000] [CONCURRENCY=64] [MOTO_N=500]
+# Environment: FANOUT_N (default 100000); PROACTIVE_BIN, a proactive CLI built with `--features aws`
+# to use instead of building target/release/proactive; CARGO_TARGET_DIR is honoured.
+# Needs nginx (installed with apt-get when missing), python3 with boto3 (the seeding) and, for
+# --moto, moto[server]. Works in target/queue-bench/. Prints one line per step, the ratio last.
 set -u
 src=$(cd "$(dirname "$0")" && pwd); proj=$(dirname "$src")
-use_moto=0; [ "${1:-}" = --moto ] && { use_moto=1; shift; }
+use_moto=0; only_fanout=0
+while :; do
+  case "${1:-}" in --moto) use_moto=1; shift ;; --only-fanout) only_fanout=1; shift ;; *) break ;; esac
+done
 N=${1:-100000}; C=${2:-64}; MOTO_N=${3:-500}
 work="$proj/target/queue-bench"; mkdir -p "$work/stand-in/tmp"
 cp "$src/stand-in/nginx.conf" "$work/stand-in/"
-command -v nginx >/dev/null || { apt-get update -qq >/dev/null 2>&1; apt-get install -y -qq nginx-light >/dev/null 2>&1 || apt-get install -y -qq nginx >/dev/null 2>&1; }
-(cd "$proj" && cargo build -q --release -p proactive-cli --features aws && cargo build -q --release -p sqs-stand-in) || { echo "build failed"; exit 1; }
-bin="$proj/target/release/proactive"
+[ "$only_fanout" = 1 ] || command -v nginx >/dev/null || { apt-get update -qq >/dev/null 2>&1; apt-get install -y -qq nginx-light >/dev/null 2>&1 || apt-get install -y -qq nginx >/dev/null 2>&1; }
+release="${CARGO_TARGET_DIR:-$proj/target}/release"
+bin=${PROACTIVE_BIN:-$release/proactive}
+# The stand-ins (both binaries of the package) are always built; the CLI unless PROACTIVE_BIN names one.
+(cd "$proj" && { [ -n "${PROACTIVE_BIN:-}" ] || cargo build -q --release -p proactive-cli --features aws; } \
+  && cargo build -q --release -p sqs-stand-in) || { echo "build failed"; exit 1; }
+[ -x "$bin" ] || { echo "no proactive CLI at $bin"; exit 1; }
 # Dummy credentials: the stand-ins check none, and nothing may reach AWS.
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
-# ---- the servers: nginx for Amazon, the SQS stand-in, moto (--moto); stopped on exit ----
-amazon=http://127.0.0.1:18080; sqs_pid=; moto_pid=
+# ---- the servers: nginx for Amazon, the SQS and DynamoDB stand-ins, moto (--moto); stopped on exit ----
+amazon=http://127.0.0.1:18080; sqs_pid=; dynamodb_pid=; moto_pid=
 stop() {
-  nginx -p "$work/stand-in" -c nginx.conf -s stop 2>/dev/null
-  [ -n "$sqs_pid" ] && kill "$sqs_pid" 2>/dev/null; [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null
+  [ "$only_fanout" = 1 ] || nginx -p "$work/stand-in" -c nginx.conf -s stop 2>/dev/null
+  [ -n "$sqs_pid" ] && kill "$sqs_pid" 2>/dev/null; [ -n "$dynamodb_pid" ] && kill "$dynamodb_pid" 2>/dev/null
+  [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null
 }
 trap stop EXIT
-(cd "$work/stand-in" && { [ -f nginx.pid ] && kill -0 "$(cat nginx.pid)" 2>/dev/null || nginx -p "$PWD" -c nginx.conf; }) || { echo "nginx did not start"; exit 1; }
-"$proj/target/release/sqs-stand-in" > "$work/sqs.url" 2>"$work/sqs.log" & sqs_pid=$!
-for _ in $(seq 50); do [ -s "$work/sqs.url" ] && break; sleep 0.1; done
-sqs=$(head -1 "$work/sqs.url"); [ -n "$sqs" ] || { echo "the SQS stand-in did not start: $(cat "$work/sqs.log")"; exit 1; }
+[ "$only_fanout" = 1 ] || (cd "$work/stand-in" && { [ -f nginx.pid ] && kill -0 "$(cat nginx.pid)" 2>/dev/null || nginx -p "$PWD" -c nginx.conf; }) || { echo "nginx did not start"; exit 1; }
+start_stand_in() { # NAME: starts $release/NAME, which prints its base URL first; sets stand_in_pid and stand_in_url
+  : > "$work/$1.url"
+  "$release/$1" > "$work/$1.url" 2>"$work/$1.log" & stand_in_pid=$!
+  for _ in $(seq 50); do [ -s "$work/$1.url" ] && break; sleep 0.1; done
+  stand_in_url=$(head -1 "$work/$1.url"); [ -n "$stand_in_url" ] || { echo "$1 did not start: $(cat "$work/$1.log")"; exit 1; }
+}
+start_stand_in sqs-stand-in; sqs_pid=$stand_in_pid; sqs=$stand_in_url
+start_stand_in dynamodb-stand-in; dynamodb_pid=$stand_in_pid; dynamodb=$stand_in_url
 start_moto() {
   local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   python3 -m moto.server -H 127.0.0.1 -p "$port" > "$work/moto.log" 2>&1 & moto_pid=$!
@@ -48,6 +69,12 @@ sqs_call() { # ENDPOINT OPERATION JSON
 }
 create_queue() { # ENDPOINT NAME -> the queue URL
   sqs_call "$1" CreateQueue "{\"QueueName\":\"$2\"}" | sed -n 's/.*"QueueUrl" *: *"\([^"]*\)".*/\1/p'
+}
+queue_length() { # ENDPOINT QUEUE_URL -> how many messages it holds, visible or in flight
+  sqs_call "$1" GetQueueAttributes "{\"QueueUrl\":\"$2\",\"AttributeNames\":[\"All\"]}" | python3 -c '
+import json, sys
+a = json.load(sys.stdin).get("Attributes", {})
+print(int(a.get("ApproximateNumberOfMessages", 0)) + int(a.get("ApproximateNumberOfMessagesNotVisible", 0)))'
 }
 wait_drained() { # ENDPOINT QUEUE_URL: returns once nothing is left, visible or in flight
   python3 - "$1" "$2" "$auth" <<'PY'
@@ -100,37 +127,49 @@ run_work() { # LABEL ENDPOINT QUEUE_URL N: from start until the queue is drained
   work_cpu=$(cpu_us "$user" "$sys" "$4")
   echo "proactive queue work ($1, $C in flight): $(rate "$4" "$wall"), CPU $work_cpu us/event, peak RSS $(rss_mb "$rss") MB; $(tail -1 "$work/work.out")"
 }
-# `proactive queue fanout` (DynamoDB -> SQS), timed into the SQS stand-in once the CLI has it:
-# seed FANOUT_N subscribers into moto's DynamoDB, then time the fan-out into a fresh stand-in
-# queue and print "proactive queue fanout (SQS stand-in): <rate>" like the steps above. Goal:
-# at least 10,000 events/s. Until then the step says it is skipped.
-run_fanout() { # SQS_ENDPOINT N
+# `proactive queue fanout` (DynamoDB -> SQS): N subscribers seeded (not timed) into a new table, one
+# envelope (the first of events.jsonl) fanned out to them into a fresh queue of the SQS stand-in,
+# timed from the CLI's start to its exit; then the queue must hold N messages. A failure is
+# printed on the step's line, and the script then exits with 1 at the end.
+fanout_failed=0
+run_fanout() { # LABEL DYNAMODB_ENDPOINT SQS_ENDPOINT N
   if ! "$bin" queue fanout --help > /dev/null 2>&1; then
-    echo "proactive queue fanout: skipped (not in this build yet)"; return
+    echo "proactive queue fanout ($1): skipped (not in this build)"; return
   fi
-  [ -n "${moto:-}" ] || start_moto
-  local table="fanout-$$"
-  python3 "$src/seed-dynamodb.py" "$moto" "$table" "$2"
+  local table="fanout-$$-$4" queue held
+  python3 "$src/seed-dynamodb.py" "$2" "$table" "$4" 2>"$work/seed.log" || { echo "proactive queue fanout ($1): seeding failed: $(tail -3 "$work/seed.log")"; fanout_failed=1; return 1; }
   head -n 1 "$work/events.jsonl" > "$work/template.json"
-  local queue; queue=$(create_queue "$1" "fanout-$$")
-  local out
-  out=$(/usr/bin/time -f 'wall=%e cpu=%U+%S rss=%M' "$bin" queue fanout --aws-endpoint "$1" --dynamodb-endpoint "$moto" \
-        --queue-url "$queue" --table "$table" --event-key "bench-$$" "$work/template.json" 2>&1)
-  echo "proactive queue fanout (DynamoDB on moto, SQS stand-in): $2 subscribers: $(echo "$out" | tr '\n' ' ')"
+  queue=$(create_queue "$3" "$table")
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" queue fanout --aws-endpoint "$3" --dynamodb-endpoint "$2" \
+    --queue-url "$queue" --table "$table" --event-key "bench-$$" "$work/template.json" > "$work/fanout.out" 2>&1 \
+    || { echo "proactive queue fanout ($1): failed: $(tail -3 "$work/fanout.out")"; fanout_failed=1; return 1; }
+  read -r wall user sys rss < "$work/time"
+  held=$(queue_length "$3" "$queue")
+  [ "$held" = "$4" ] || { echo "proactive queue fanout ($1): error: the queue holds ${held:-?} messages, not $4: $(tail -1 "$work/fanout.out")"; fanout_failed=1; return 1; }
+  echo "proactive queue fanout ($1): $(rate "$4" "$wall"), CPU $(cpu_us "$user" "$sys" "$4") us/event, peak RSS $(rss_mb "$rss") MB; $(tail -1 "$work/fanout.out")"
 }
 
+if [ "$only_fanout" = 1 ]; then
+  # The template only.
+  python3 "$src/gen-events.py" 1 "$work/events.jsonl"
+  run_fanout "DynamoDB stand-in, SQS stand-in" "$dynamodb" "$sqs" "${FANOUT_N:-100000}"
+  [ "$use_moto" = 1 ] && { start_moto; run_fanout "DynamoDB on moto, SQS stand-in" "$moto" "$sqs" "$MOTO_N"; }
+  exit "$fanout_failed"
+fi
 python3 "$src/gen-events.py" "$N" "$work/events.jsonl"
 run_send "$work/events.jsonl" "$N"
 queue=$(create_queue "$sqs" "events-$$")
 run_enqueue "SQS stand-in" "$sqs" "$queue" "$work/events.jsonl" "$N"
 run_work "SQS stand-in" "$sqs" "$queue" "$N"
 stand_in_work_eps=$work_eps; stand_in_work_cpu=$work_cpu
-run_fanout "$sqs" "${FANOUT_N:-20000}"
+run_fanout "DynamoDB stand-in, SQS stand-in" "$dynamodb" "$sqs" "${FANOUT_N:-100000}"
 if [ "$use_moto" = 1 ]; then
   start_moto
   head -n "$MOTO_N" "$work/events.jsonl" > "$work/events-moto.jsonl"
   queue=$(create_queue "$moto" "events-$$")
   run_enqueue "moto" "$moto" "$queue" "$work/events-moto.jsonl" "$MOTO_N"
   run_work "moto" "$moto" "$queue" "$MOTO_N"
+  run_fanout "DynamoDB on moto, SQS stand-in" "$moto" "$sqs" "$MOTO_N"
 fi
 python3 -c "import sys; r, c = (float(sys.argv[1]) / float(sys.argv[2]), float(sys.argv[3]) / float(sys.argv[4])); print(f'ratio queue work (SQS stand-in) / send: {r:.2f} in events/s (goal: at least 0.8), {c:.2f} in CPU per event')" "$stand_in_work_eps" "$send_eps" "$stand_in_work_cpu" "$send_cpu"
+exit "$fanout_failed"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seeds N subscribers of AMAZON.OrderStatus.Updated into a new DynamoDB table on
-a local AWS (moto's server), in DynamoDbStore's layout, with batch writes: for
-`queue-bench.sh`'s `queue fanout` step. Usage: seed-dynamodb.py ENDPOINT TABLE N"""
+a local DynamoDB (bench's DynamoDB stand-in, or moto's server), in DynamoDbStore's
+layout, with batch writes: for `queue-bench.sh`'s `queue fanout` step. About 20 s
+for 100,000 subscribers into the stand-in. Usage: seed-dynamodb.py ENDPOINT TABLE N"""
 import sys
 import time
 

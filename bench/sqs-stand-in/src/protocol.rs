@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sqs_stand_in::ApiError;
 
 use crate::queue::{Fault, Queue, Received, message_id};
 
@@ -24,13 +25,6 @@ const DEFAULT_VISIBILITY: Duration = Duration::from_secs(30);
 pub(crate) struct Queues {
     base: String,
     queues: Mutex<HashMap<String, Arc<Queue>>>,
-}
-
-/// A refusal: SQS's error code and a message.
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    pub(crate) code: &'static str,
-    pub(crate) message: String,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
