@@ -95,15 +95,22 @@ now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{n} events in {s:.2f} s = {n / s:,.0f} events/s')" "$1" "$2"; }
 rss_mb() { echo $(( $1 / 1024 )); }
 cpu_us() { python3 -c "import sys; print(round((float(sys.argv[1]) + float(sys.argv[2])) * 1e6 / int(sys.argv[3]), 1))" "$1" "$2" "$3"; }
+# The CPU the servers on this machine spent (clock ticks, user + system): nginx's workers, and the
+# SQS stand-in. They share the cores with the CLI, so a step's rate depends on their cost too.
+ticks() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+nginx_pids() { pgrep -f "nginx: worker process" | tr '\n' ' '; }
+ticks_us() { python3 -c "import os, sys; print(round(int(sys.argv[1]) / os.sysconf('SC_CLK_TCK') * 1e6 / int(sys.argv[2]), 1))" "$1" "$2"; }
 
 # ---- the steps; each prints one line and sets <step>_eps ----
 run_send() { # FILE N
+  local n0; n0=$(ticks $(nginx_pids))
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" send --client-id bench-client --client-secret bench-secret \
     --endpoint "$amazon" --token-url "$amazon/auth/o2/token" --concurrency "$C" --format json "$1" > "$work/send.out" 2>&1
   read -r wall user sys rss < "$work/time"
   send_eps=$(python3 -c "print($2 / $wall)")
   send_cpu=$(cpu_us "$user" "$sys" "$2")
-  echo "proactive send (nginx stand-in, $C in flight): $(rate "$2" "$wall"), CPU $send_cpu us/event, peak RSS $(rss_mb "$rss") MB"
+  send_nginx=$(ticks_us $(( $(ticks $(nginx_pids)) - n0 )) "$2")
+  echo "proactive send (nginx stand-in, $C in flight): $(rate "$2" "$wall"), CPU $send_cpu us/event, peak RSS $(rss_mb "$rss") MB; nginx $send_nginx us/event"
 }
 run_enqueue() { # LABEL ENDPOINT QUEUE_URL FILE N
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" queue send --aws-endpoint "$2" --queue-url "$3" "$4" > "$work/enqueue.out" 2>&1
@@ -112,12 +119,14 @@ run_enqueue() { # LABEL ENDPOINT QUEUE_URL FILE N
   echo "proactive queue send ($1): $(rate "$5" "$wall"), CPU $(cpu_us "$user" "$sys" "$5") us/event, peak RSS $(rss_mb "$rss") MB; $(tail -1 "$work/enqueue.out")"
 }
 run_work() { # LABEL ENDPOINT QUEUE_URL N: from start until the queue is drained, then SIGTERM
-  local t0 t1 timer worker
+  local t0 t1 timer worker n0 q0
+  n0=$(ticks $(nginx_pids)); q0=$(ticks $sqs_pid)
   t0=$(now)
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$bin" queue work --aws-endpoint "$2" --queue-url "$3" --concurrency "$C" \
     --client-id bench-client --client-secret bench-secret --endpoint "$amazon" --token-url "$amazon/auth/o2/token" \
     > "$work/work.out" 2>"$work/work.err" & timer=$!
   wait_drained "$2" "$3"; t1=$(now)
+  work_nginx=$(ticks_us $(( $(ticks $(nginx_pids)) - n0 )) "$4"); work_sqs=$(ticks_us $(( $(ticks $sqs_pid) - q0 )) "$4")
   # SIGTERM to the worker itself (the child of /usr/bin/time), as a container is stopped.
   worker=$(ps -o pid= --ppid "$timer" | tr -d ' '); [ -n "$worker" ] && kill -TERM "$worker"
   wait "$timer"
@@ -125,7 +134,7 @@ run_work() { # LABEL ENDPOINT QUEUE_URL N: from start until the queue is drained
   local wall; wall=$(python3 -c "print($t1 - $t0)")
   work_eps=$(python3 -c "print($4 / $wall)")
   work_cpu=$(cpu_us "$user" "$sys" "$4")
-  echo "proactive queue work ($1, $C in flight): $(rate "$4" "$wall"), CPU $work_cpu us/event, peak RSS $(rss_mb "$rss") MB; $(tail -1 "$work/work.out")"
+  echo "proactive queue work ($1, $C in flight): $(rate "$4" "$wall"), CPU $work_cpu us/event, peak RSS $(rss_mb "$rss") MB; nginx $work_nginx us/event, SQS stand-in $work_sqs us/event (moto: not counted); $(tail -1 "$work/work.out")"
 }
 # `proactive queue fanout` (DynamoDB -> SQS): N subscribers seeded (not timed) into a new table, one
 # envelope (the first of events.jsonl) fanned out to them into a fresh queue of the SQS stand-in,
@@ -162,6 +171,18 @@ queue=$(create_queue "$sqs" "events-$$")
 run_enqueue "SQS stand-in" "$sqs" "$queue" "$work/events.jsonl" "$N"
 run_work "SQS stand-in" "$sqs" "$queue" "$N"
 stand_in_work_eps=$work_eps; stand_in_work_cpu=$work_cpu
+# What the cores allow: events/s = cores / (CPU per event of every process on the path). With the
+# servers' costs as measured, this is the rate queue work would reach if the worker itself cost no
+# more per event than send does.
+python3 - "$(nproc)" "$send_cpu" "$send_nginx" "$work_cpu" "$work_nginx" "$work_sqs" "$send_eps" <<'PY'
+import sys
+cores, send_cpu, send_nginx, work_cpu, work_nginx, work_sqs, send_eps = map(float, sys.argv[1:])
+path_send, path_work = send_cpu + send_nginx, work_cpu + work_nginx + work_sqs
+bound = cores * 1e6 / (send_cpu + work_nginx + work_sqs)
+print(f"CPU per event on the path: send {path_send:.1f} us (CLI {send_cpu:.1f} + nginx {send_nginx:.1f}); "
+      f"queue work {path_work:.1f} us (worker {work_cpu:.1f} + nginx {work_nginx:.1f} + SQS stand-in {work_sqs:.1f}); "
+      f"on {cores:.0f} cores, a worker costing what send costs would reach at most {bound:,.0f} events/s = {bound / send_eps:.2f}x send")
+PY
 run_fanout "DynamoDB stand-in, SQS stand-in" "$dynamodb" "$sqs" "${FANOUT_N:-100000}"
 if [ "$use_moto" = 1 ]; then
   start_moto
