@@ -37,24 +37,16 @@ async fn send_enqueues_the_valid_events_and_work_delivers_them_until_sigterm() {
     assert!(stdout.lines().last().unwrap().starts_with("3 events: 2 enqueued, 1 invalid, 0 failed; "), "{stdout}");
 
     let sandbox = Sandbox::start().await.unwrap();
-    let worker = proactive()
-        .args(["queue", "work", "--aws-endpoint", moto.endpoint(), "--queue-url", &queue, "--dead-letter-url", &dead])
-        .args(["--concurrency", "4"])
-        .args(["--endpoint", &sandbox.base_url(), "--token-url", &sandbox.token_url()])
-        .args(["--client-id", sandbox.client_id(), "--client-secret", sandbox.client_secret()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let running = worker(&moto, &queue, &dead, &sandbox, &["--concurrency", "4"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while sandbox.records().accepted.len() < 2 {
         assert!(Instant::now() < deadline, "the worker delivered {:?}", sandbox.records().accepted);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // SIGTERM, as ECS or Kubernetes stop a container.
-    let killed = Command::new("kill").args(["-TERM", &worker.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill").args(["-TERM", &running.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    let output = worker.wait_with_output().unwrap();
+    let output = running.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(
@@ -71,10 +63,12 @@ async fn send_enqueues_the_valid_events_and_work_delivers_them_until_sigterm() {
     assert_eq!(ids, ["cli-1", "cli-3"]);
 }
 
-/// `proactive queue work` on `queue` with `dead` as its dead-letter queue, sending to `sandbox`.
-fn worker(moto: &Moto, queue: &str, dead: &str, sandbox: &Sandbox) -> std::process::Child {
+/// `proactive queue work` on `queue` with `dead` as its dead-letter queue, sending to `sandbox`,
+/// with `extra` arguments.
+fn worker(moto: &Moto, queue: &str, dead: &str, sandbox: &Sandbox, extra: &[&str]) -> std::process::Child {
     proactive()
         .args(["queue", "work", "--aws-endpoint", moto.endpoint(), "--queue-url", queue, "--dead-letter-url", dead])
+        .args(extra)
         .args(["--endpoint", &sandbox.base_url(), "--token-url", &sandbox.token_url()])
         .args(["--client-id", sandbox.client_id(), "--client-secret", sandbox.client_secret()])
         .stdout(Stdio::piped())
@@ -108,7 +102,7 @@ async fn work_will_not_start_with_a_dead_letter_queue_that_does_not_exist() {
     let queue = sqs.create_queue().queue_name("cli-no-dlq").send().await.unwrap().queue_url.unwrap();
     let dead = queue.replace("cli-no-dlq", "cli-no-such-dead-letters");
     let sandbox = Sandbox::start().await.unwrap();
-    let (output, on_its_own) = finish(worker(&moto, &queue, &dead, &sandbox), Duration::from_secs(20));
+    let (output, on_its_own) = finish(worker(&moto, &queue, &dead, &sandbox, &[]), Duration::from_secs(20));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(on_its_own, "the worker ran on without a dead-letter queue: {stderr}");
     assert_eq!(output.status.code(), Some(2), "{stderr}");
@@ -150,7 +144,7 @@ async fn a_dead_letter_over_the_queue_limit_is_cut_to_fit_and_keeps_its_id_kind_
     sqs.send_message().queue_url(&queue).message_body(&body).send().await.unwrap();
     let config = SandboxConfig::new().answer_for("amzn1.ask.account.gone", ScriptedAnswer::NotSubscribed);
     let sandbox = Sandbox::start_with(config).await.unwrap();
-    let child = worker(&moto, &queue, &dead, &sandbox);
+    let child = worker(&moto, &queue, &dead, &sandbox, &[]);
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let letter = loop {
@@ -187,7 +181,7 @@ async fn a_dead_letter_the_queue_cannot_take_is_an_error_counted_in_the_summary_
     let dead = sqs.create_queue().queue_name("cli-lost-dead").send().await.unwrap().queue_url.unwrap();
     let config = SandboxConfig::new().answer_for("amzn1.ask.account.gone", ScriptedAnswer::NotSubscribed);
     let sandbox = Sandbox::start_with(config).await.unwrap();
-    let child = worker(&moto, &queue, &dead, &sandbox);
+    let child = worker(&moto, &queue, &dead, &sandbox, &[]);
     // The worker has checked the dead-letter queue once it polls; then the queue goes away.
     tokio::time::sleep(Duration::from_secs(2)).await;
     sqs.delete_queue().queue_url(&dead).send().await.unwrap();
@@ -225,15 +219,7 @@ async fn work_restamp_sends_a_stored_envelope_re_stamped_at_each_attempt() {
     let faults = Faults { failing_attempts: 1, failing_retry_after_secs: 1, ..Faults::none() };
     let sandbox = Sandbox::start_with(SandboxConfig::new().faults(faults)).await.unwrap();
     let started = Utc::now();
-    let child = proactive()
-        .args(["queue", "work", "--aws-endpoint", moto.endpoint(), "--queue-url", &queue, "--dead-letter-url", &dead])
-        .args(["--restamp", "--format", "json"])
-        .args(["--endpoint", &sandbox.base_url(), "--token-url", &sandbox.token_url()])
-        .args(["--client-id", sandbox.client_id(), "--client-secret", sandbox.client_secret()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = worker(&moto, &queue, &dead, &sandbox, &["--restamp", "--format", "json"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while sandbox.records().accepted.is_empty() {
         assert!(Instant::now() < deadline, "nothing accepted");
